@@ -1,0 +1,1 @@
+//! Conformance scenarios (filled in by the conformance issue).
