@@ -1,0 +1,116 @@
+//! Byte classes of RFC 9110 §5.6.2 and the checks built on them.
+
+/// `tchar` of RFC 9110 §5.6.2: the bytes allowed in a token.
+const fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' |
+        b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_tchar(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// True when `bytes` is a non-empty token (method, field name, coding name).
+pub(crate) fn is_token(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(|&b| TCHAR[b as usize])
+}
+
+/// True when a field value may be written: no CR, LF or NUL (RFC 9110 §5.5).
+///
+/// Written as a branch-free fold so it vectorises; this runs for every header
+/// of every request.
+pub(crate) fn is_safe_field_value(bytes: &[u8]) -> bool {
+    !bytes
+        .iter()
+        .fold(false, |bad, &b| bad | (b == b'\r') | (b == b'\n') | (b == 0))
+}
+
+/// Iterates the elements of a comma-separated list (RFC 9110 §5.6.1), trimmed of
+/// optional whitespace, skipping empty elements.
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(|item| item.trim_ascii())
+        .filter(|item| !item.is_empty())
+}
+
+/// True when the comma-separated `value` contains `token` (case-insensitive).
+pub(crate) fn list_contains(value: &[u8], token: &[u8]) -> bool {
+    list_elements(value).any(|item| item.eq_ignore_ascii_case(token))
+}
+
+/// Parses a `Content-Length` value: one or more ASCII digits, nothing else
+/// (RFC 9110 §8.6; no sign, no whitespace inside, no empty value).
+pub(crate) fn parse_content_length(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_accepts_digits_only_rfc9110_8_6() {
+        assert_eq!(parse_content_length(b"0"), Some(0));
+        assert_eq!(parse_content_length(b"010"), Some(10));
+        assert_eq!(parse_content_length(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"-1",
+            b"0x5",
+            b"5.0",
+            b"1 2",
+            b"1_0",
+            b"5;",
+            b" 5",
+            b"18446744073709551616",
+            b"99999999999999999999",
+            "\u{665}".as_bytes(),
+        ] {
+            assert_eq!(parse_content_length(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn list_elements_skip_empty_items_rfc9110_5_6_1() {
+        let items: Vec<&[u8]> = list_elements(b" ,chunked , ,gzip,").collect();
+        assert_eq!(items, [&b"chunked"[..], b"gzip"]);
+        assert!(list_contains(b"keep-alive, Close", b"close"));
+        assert!(!list_contains(b"closed", b"close"));
+    }
+
+    #[test]
+    fn tokens_match_rfc9110_tchar() {
+        assert!(is_token(b"GET"));
+        assert!(is_token(b"x-custom_header.1"));
+        assert!(!is_token(b""));
+        assert!(!is_token(b"a b"));
+        assert!(!is_token(b"a:b"));
+        assert!(!is_token(b"a\x7f"));
+    }
+
+    #[test]
+    fn safe_field_values_reject_cr_lf_nul_only() {
+        assert!(is_safe_field_value(b"text/html; charset=\xff\t"));
+        for bad in [&b"a\rb"[..], b"a\nb", b"a\0b"] {
+            assert!(!is_safe_field_value(bad));
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Request head encoding (RFC 9112 §3), validated before a byte is produced.
+//!
+//! Layout on the wire: request line, `host`, the caller's fields in map order,
+//! then the framing field we derive from the body, then the empty line. Every
+//! name is checked as a token and every value for CR, LF and NUL (RFC 9110 §5.5):
+//! `http` already guarantees both unless a caller used its unchecked constructors,
+//! and a header-injection bug is worth a few nanoseconds.
+
+use bytes::{BufMut, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
+use http::{HeaderMap, Method, Uri};
+
+use super::chars::{is_safe_field_value, is_token, list_contains, list_elements, parse_content_length};
+use super::error::UsageError;
+
+/// Which request-target form to write (RFC 9112 §3.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetForm {
+    /// `/path?query`, the form for origin servers (RFC 9112 §3.2.1). A URI path of
+    /// exactly `*` is written as the asterisk-form for `OPTIONS` (§3.2.4).
+    #[default]
+    Origin,
+    /// `http://host:port/path?query`, the form for forward proxies (RFC 9112 §3.2.2).
+    Absolute,
+    /// `host:port`, the form for `CONNECT` (RFC 9112 §3.2.3).
+    Authority,
+}
+
+/// What the caller knows about the request body before sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyLength {
+    /// No body at all.
+    Empty,
+    /// Exactly this many bytes will follow.
+    Known(u64),
+    /// A stream of unknown length: sent chunked unless the caller set `content-length`.
+    Unknown,
+}
+
+/// How the request body is delimited on the wire, as decided by [`encode_request_head`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestFraming {
+    /// No body follows the head.
+    Empty,
+    /// `content-length: n`; exactly `n` bytes follow.
+    Length(u64),
+    /// `transfer-encoding: chunked`.
+    Chunked,
+}
+
+/// A request head to encode. Borrowed by [`encode_request_head`], so a caller can
+/// keep it to replay the request on another connection.
+#[derive(Clone, Debug)]
+pub struct RequestHead {
+    /// The method; written verbatim.
+    pub method: Method,
+    /// The target URI; its authority supplies `host` unless `headers` has one.
+    pub uri: Uri,
+    /// Fields written in map order after `host`.
+    pub headers: HeaderMap,
+    /// The request-target form.
+    pub target_form: TargetForm,
+}
+
+impl RequestHead {
+    /// A head for `method` and `uri` with no fields, in origin-form.
+    pub fn new(method: Method, uri: Uri) -> Self {
+        Self { method, uri, headers: HeaderMap::new(), target_form: TargetForm::Origin }
+    }
+}
+
+/// Facts about an encoded head that the connection needs for the exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodedHead {
+    /// How the body is framed.
+    pub framing: RequestFraming,
+    /// The request carries `Expect: 100-continue` and a body (RFC 9110 §10.1.1).
+    pub expect_continue: bool,
+    /// The request carries `Connection: close` (RFC 9112 §9.6).
+    pub close: bool,
+    /// The request asks for a protocol upgrade (`Upgrade` field, RFC 9110 §7.8).
+    pub upgrade: bool,
+}
+
+/// Encodes `head` into `dst` for a body of `body` length.
+///
+/// On error `dst` is left as it was: nothing of a rejected request is ever
+/// produced. The framing field is derived from `body` (RFC 9112 §6):
+/// `content-length` for a known length, `transfer-encoding: chunked` for an
+/// unknown one, nothing for an empty body except `content-length: 0` for the
+/// methods that define a meaning for content (RFC 9110 §8.6 SHOULD; Go does the
+/// same for POST, PUT and PATCH). Caller-set framing fields are kept when they
+/// agree with `body` and rejected with [`UsageError::FramingConflict`] when not.
+pub fn encode_request_head(
+    head: &RequestHead,
+    body: BodyLength,
+    dst: &mut BytesMut,
+) -> Result<EncodedHead, UsageError> {
+    let start = dst.len();
+    let result = encode_into(head, body, dst);
+    if result.is_err() {
+        dst.truncate(start);
+    }
+    result
+}
+
+fn encode_into(head: &RequestHead, body: BodyLength, dst: &mut BytesMut) -> Result<EncodedHead, UsageError> {
+    let method = head.method.as_str().as_bytes();
+    if !is_token(method) {
+        return Err(UsageError::InvalidMethod);
+    }
+    dst.reserve(256);
+    dst.put_slice(method);
+    dst.put_u8(b' ');
+    write_target(head, dst)?;
+    dst.put_slice(b" HTTP/1.1\r\nhost: ");
+    write_host(head, dst)?;
+    dst.put_slice(b"\r\n");
+
+    let mut facts = FieldFacts::default();
+    for (name, value) in &head.headers {
+        let value = value.as_bytes();
+        if !is_token(name.as_str().as_bytes()) {
+            return Err(UsageError::InvalidHeaderName);
+        }
+        if !is_safe_field_value(value) {
+            return Err(UsageError::InvalidHeaderValue { name: name.clone() });
+        }
+        if *name == HOST {
+            continue;
+        }
+        if !facts.observe(name, value)? {
+            continue;
+        }
+        dst.put_slice(name.as_str().as_bytes());
+        dst.put_slice(b": ");
+        dst.put_slice(value);
+        dst.put_slice(b"\r\n");
+    }
+
+    let framing = facts.framing(&head.method, body)?;
+    match framing {
+        RequestFraming::Length(n) => {
+            dst.put_slice(b"content-length: ");
+            let mut digits = [0u8; 20];
+            dst.put_slice(format_decimal(n, &mut digits));
+            dst.put_slice(b"\r\n");
+        }
+        RequestFraming::Chunked => dst.put_slice(b"transfer-encoding: chunked\r\n"),
+        RequestFraming::Empty => {}
+    }
+    dst.put_slice(b"\r\n");
+    Ok(EncodedHead {
+        framing,
+        expect_continue: facts.expect_continue && framing != RequestFraming::Empty,
+        close: facts.close,
+        upgrade: facts.upgrade,
+    })
+}
+
+/// What the caller's own fields say about framing and connection management.
+#[derive(Default)]
+struct FieldFacts {
+    content_length: Option<u64>,
+    chunked: bool,
+    expect_continue: bool,
+    close: bool,
+    upgrade: bool,
+}
+
+impl FieldFacts {
+    /// Records the facts of one field; returns whether to write it as is
+    /// (framing fields are written once, by us).
+    fn observe(&mut self, name: &http::HeaderName, value: &[u8]) -> Result<bool, UsageError> {
+        if *name == CONTENT_LENGTH {
+            let n = parse_content_length(value.trim_ascii()).ok_or(UsageError::FramingConflict)?;
+            if self.content_length.is_some_and(|m| m != n) {
+                return Err(UsageError::FramingConflict);
+            }
+            self.content_length = Some(n);
+            return Ok(false);
+        }
+        if *name == TRANSFER_ENCODING {
+            for coding in list_elements(value) {
+                if !coding.eq_ignore_ascii_case(b"chunked") || self.chunked {
+                    return Err(UsageError::UnsupportedTransferEncoding);
+                }
+                self.chunked = true;
+            }
+            return Ok(false);
+        }
+        if *name == CONNECTION {
+            self.close |= list_contains(value, b"close");
+        } else if *name == EXPECT {
+            self.expect_continue |= list_contains(value, b"100-continue");
+        } else if *name == UPGRADE {
+            self.upgrade = true;
+        }
+        Ok(true)
+    }
+
+    fn framing(&self, method: &Method, body: BodyLength) -> Result<RequestFraming, UsageError> {
+        match (self.content_length, self.chunked, body) {
+            (Some(_), true, _) => Err(UsageError::FramingConflict),
+            (None, true, BodyLength::Empty) => Err(UsageError::FramingConflict),
+            (None, true, _) => Ok(RequestFraming::Chunked),
+            (Some(n), false, BodyLength::Known(m)) if n != m => Err(UsageError::FramingConflict),
+            (Some(n), false, BodyLength::Empty) if n != 0 => Err(UsageError::FramingConflict),
+            // The caller vouches for the length of a stream; the encoder holds it to it.
+            (Some(n), false, _) => Ok(RequestFraming::Length(n)),
+            (None, false, BodyLength::Unknown) => Ok(RequestFraming::Chunked),
+            (None, false, BodyLength::Known(n)) if n > 0 => Ok(RequestFraming::Length(n)),
+            (None, false, _) if defines_content(method) => Ok(RequestFraming::Length(0)),
+            (None, false, _) => Ok(RequestFraming::Empty),
+        }
+    }
+}
+
+/// Methods whose content has a defined meaning, for which an empty body is sent
+/// as `content-length: 0` (RFC 9110 §8.6).
+fn defines_content(method: &Method) -> bool {
+    *method == Method::POST || *method == Method::PUT || *method == Method::PATCH
+}
+
+fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> {
+    let uri = &head.uri;
+    let start = dst.len();
+    match head.target_form {
+        TargetForm::Origin => {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            let path = if path.is_empty() { "/" } else { path };
+            if path == "*" && head.method != Method::OPTIONS {
+                return Err(UsageError::InvalidTarget);
+            }
+            if !path.starts_with('/') && path != "*" {
+                return Err(UsageError::InvalidTarget);
+            }
+            dst.put_slice(path.as_bytes());
+        }
+        TargetForm::Absolute => {
+            let (scheme, authority) = match (uri.scheme_str(), uri.authority()) {
+                (Some(scheme), Some(authority)) => (scheme, authority.as_str()),
+                _ => return Err(UsageError::InvalidTarget),
+            };
+            let (host, port) = split_authority(authority).ok_or(UsageError::InvalidTarget)?;
+            dst.put_slice(scheme.as_bytes());
+            dst.put_slice(b"://");
+            write_host_port(host, port, dst);
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            dst.put_slice(if path.is_empty() { b"/" } else { path.as_bytes() });
+        }
+        TargetForm::Authority => {
+            let authority = uri.authority().ok_or(UsageError::InvalidTarget)?;
+            let (host, port) = split_authority(authority.as_str()).ok_or(UsageError::InvalidTarget)?;
+            let port = port.or_else(|| default_port(uri.scheme_str())).ok_or(UsageError::InvalidTarget)?;
+            write_host_port(host, Some(port), dst);
+        }
+    }
+    // `Uri` rejects these already; checked again because a target is spliced
+    // into the request line verbatim.
+    if dst[start..].iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return Err(UsageError::InvalidTarget);
+    }
+    Ok(())
+}
+
+fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> {
+    let mut hosts = head.headers.get_all(HOST).iter();
+    if let Some(value) = hosts.next() {
+        if hosts.next().is_some() || !is_valid_host(value.as_bytes()) {
+            return Err(UsageError::InvalidHost);
+        }
+        dst.put_slice(value.as_bytes());
+        return Ok(());
+    }
+    let authority = head.uri.authority().ok_or(UsageError::MissingHost)?;
+    let (host, port) = split_authority(authority.as_str()).ok_or(UsageError::InvalidHost)?;
+    // RFC 9110 §7.2: the port is omitted when it is the scheme's default.
+    let port = port.filter(|&p| Some(p) != default_port(head.uri.scheme_str()));
+    if !is_valid_host(host.as_bytes()) {
+        return Err(UsageError::InvalidHost);
+    }
+    write_host_port(host, port, dst);
+    Ok(())
+}
+
+fn write_host_port(host: &str, port: Option<u16>, dst: &mut BytesMut) {
+    dst.put_slice(host.as_bytes());
+    if let Some(port) = port {
+        let mut digits = [0u8; 20];
+        dst.put_u8(b':');
+        dst.put_slice(format_decimal(u64::from(port), &mut digits));
+    }
+}
+
+/// Splits an authority into host (IPv6 literals keep their brackets) and port,
+/// dropping userinfo: a sender must not generate it in a target or `Host`
+/// (RFC 9110 §4.2.4).
+pub(crate) fn split_authority(authority: &str) -> Option<(&str, Option<u16>)> {
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if host_port.starts_with('[') {
+        let end = host_port.find(']')?;
+        let (host, rest) = host_port.split_at(end + 1);
+        (host, rest.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) => Some(digits.parse::<u16>().ok()?),
+    };
+    Some((host, port))
+}
+
+/// The default port of `scheme`: 80 for http, 443 for https.
+pub(crate) fn default_port(scheme: Option<&str>) -> Option<u16> {
+    match scheme {
+        Some(s) if s.eq_ignore_ascii_case("http") => Some(80),
+        Some(s) if s.eq_ignore_ascii_case("https") => Some(443),
+        _ => None,
+    }
+}
+
+/// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2): rejects what could redirect or
+/// split the request: `/`, `@`, whitespace, controls, and anything a URI host
+/// cannot hold (CVE-2023-29406, where a CRLF in Host injected fields).
+fn is_valid_host(host: &[u8]) -> bool {
+    !host.is_empty()
+        && host.iter().all(|&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')
+                || matches!(b, b'*' | b'+' | b',' | b';' | b'=' | b'%' | b':' | b'[' | b']')
+        })
+}
+
+/// Formats `n` in decimal into `buf` without allocating; returns the digits.
+pub(crate) fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
