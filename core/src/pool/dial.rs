@@ -133,9 +133,7 @@ impl HappyEyeballs {
         for (index, state) in (0u32..).zip(self.attempts.iter_mut()) {
             if *state == AttemptState::Running {
                 *state = AttemptState::Cancelled;
-                self.actions.push_back(DialAction::Cancel {
-                    attempt: AttemptId(index),
-                });
+                self.actions.push_back(DialAction::Cancel { attempt: AttemptId(index) });
             }
         }
     }
@@ -184,21 +182,16 @@ impl HappyEyeballs {
         self.attempts.push(AttemptState::Running);
         self.actions.push_back(DialAction::Connect { attempt, addr });
         tracing::debug!(?attempt, %addr, "happy eyeballs: connect");
-        self.next_attempt_at = if self.attempts.len() < self.addrs.len() {
-            now.checked_add(self.attempt_delay)
-        } else {
-            None
-        };
+        self.next_attempt_at =
+            if self.attempts.len() < self.addrs.len() { now.checked_add(self.attempt_delay) } else { None };
     }
 
     /// Loses the race once no address is left and nothing runs.
     fn settle_if_exhausted(&mut self) {
-        let exhausted = self.attempts.len() == self.addrs.len()
-            && !self.attempts.contains(&AttemptState::Running);
+        let exhausted =
+            self.attempts.len() == self.addrs.len() && !self.attempts.contains(&AttemptState::Running);
         if self.outcome.is_none() && exhausted {
-            self.outcome = Some(Err(AllAttemptsFailed {
-                attempts: self.attempts.len(),
-            }));
+            self.outcome = Some(Err(AllAttemptsFailed { attempts: self.attempts.len() }));
         }
     }
 }

@@ -69,10 +69,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
                 ));
             }
             if state.conns != active[slot] + idle[slot] + dialing[slot] {
-                return Err(format!(
-                    "key slot {slot}: conns {} != dialing + active + idle",
-                    state.conns
-                ));
+                return Err(format!("key slot {slot}: conns {} != dialing + active + idle", state.conns));
             }
             if let Some(max) = self.config.max_conns_per_host
                 && state.conns > max.get()
@@ -166,11 +163,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             }
             previous = Some(dialed_at);
         }
-        let expected_deadlines = if self.config.wait_timeout.is_some() {
-            self.waiters.len()
-        } else {
-            0
-        };
+        let expected_deadlines = if self.config.wait_timeout.is_some() { self.waiters.len() } else { 0 };
         if self.by_deadline.len() != expected_deadlines {
             return Err("deadline order misses waiters".into());
         }

@@ -26,11 +26,7 @@ pub(crate) struct Link {
 
 impl Default for Link {
     fn default() -> Self {
-        Self {
-            prev: NIL,
-            next: NIL,
-            linked: false,
-        }
+        Self { prev: NIL, next: NIL, linked: false }
     }
 }
 
@@ -58,12 +54,7 @@ pub(crate) struct IndexList<L> {
 
 impl<L: Copy> IndexList<L> {
     pub(crate) fn new(which: L) -> Self {
-        Self {
-            head: NIL,
-            tail: NIL,
-            len: 0,
-            which,
-        }
+        Self { head: NIL, tail: NIL, len: 0, which }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -95,11 +86,7 @@ impl<L: Copy> IndexList<L> {
         let old_tail = self.tail;
         let link = slab[index].link_mut(self.which);
         debug_assert!(!link.linked, "entry {index} is already linked");
-        *link = Link {
-            prev: old_tail,
-            next: NIL,
-            linked: true,
-        };
+        *link = Link { prev: old_tail, next: NIL, linked: true };
         if old_tail == NIL {
             self.head = index;
         } else {

@@ -282,10 +282,8 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     /// due, ever. Call again after every input.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let waiter = self
-            .by_deadline
-            .front()
-            .and_then(|w| deadline(self.waiters[w].since, self.config.wait_timeout));
+        let waiter =
+            self.by_deadline.front().and_then(|w| deadline(self.waiters[w].since, self.config.wait_timeout));
         let idle = self.lru.front().and_then(|c| match self.conns[c].state {
             ConnState::Idle { since } => deadline(since, self.config.idle_timeout),
             ConnState::Active => None,

@@ -27,11 +27,7 @@ pub(crate) struct Slab<T> {
 
 impl<T> Slab<T> {
     pub(crate) fn new() -> Self {
-        Self {
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-        }
+        Self { slots: Vec::new(), free: Vec::new(), len: 0 }
     }
 
     /// Number of live entries.
@@ -48,10 +44,7 @@ impl<T> Slab<T> {
             return (index, slot.generation);
         }
         let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 pool entries");
-        self.slots.push(Slot {
-            generation: 0,
-            value: Some(value),
-        });
+        self.slots.push(Slot { generation: 0, value: Some(value) });
         (index, 0)
     }
 
@@ -92,18 +85,12 @@ impl<T> Index<u32> for Slab<T> {
     type Output = T;
 
     fn index(&self, index: u32) -> &T {
-        self.slots[index as usize]
-            .value
-            .as_ref()
-            .expect("pool lists name live entries only")
+        self.slots[index as usize].value.as_ref().expect("pool lists name live entries only")
     }
 }
 
 impl<T> IndexMut<u32> for Slab<T> {
     fn index_mut(&mut self, index: u32) -> &mut T {
-        self.slots[index as usize]
-            .value
-            .as_mut()
-            .expect("pool lists name live entries only")
+        self.slots[index as usize].value.as_mut().expect("pool lists name live entries only")
     }
 }

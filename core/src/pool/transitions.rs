@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::entries::{Conn, ConnState, Dial, KeyState, Waiter};
 use super::{
-    Checkout, ConnId, DialId, EvictReason, Lease, Pool, PoolAction, WaitFailure, WaiterId,
-    deadline,
+    Checkout, ConnId, DialId, EvictReason, Lease, Pool, PoolAction, WaitFailure, WaiterId, deadline,
 };
 
 impl<K: Clone + Eq + Hash> Pool<K> {
@@ -15,21 +14,14 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     /// (Go `queueForIdleConn` then `queueForDial`).
     pub(super) fn enqueue(&mut self, now: Instant, key: K) -> Checkout {
         let slot = self.key_slot(&key);
-        let (index, generation) = self.waiters.insert(Waiter {
-            key: slot,
-            since: now,
-            dial: None,
-            links: Default::default(),
-        });
+        let (index, generation) =
+            self.waiters.insert(Waiter { key: slot, since: now, dial: None, links: Default::default() });
         let state = &mut self.key_states[slot as usize];
         state.waiting.push_back(&mut self.waiters, index);
         if self.config.wait_timeout.is_some() {
             self.by_deadline.push_back(&mut self.waiters, index);
         }
-        let has_room = self
-            .config
-            .max_conns_per_host
-            .is_none_or(|max| state.conns < max.get());
+        let has_room = self.config.max_conns_per_host.is_none_or(|max| state.conns < max.get());
         if has_room {
             state.conns += 1;
             self.start_dial(slot, index, key);
@@ -142,10 +134,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             // idle list.
             None => self.park_or_close(now, conn),
         }
-        Some(ConnId {
-            index: conn,
-            generation,
-        })
+        Some(ConnId { index: conn, generation })
     }
 
     /// `heir` lost the dial it owned to `from`, an older waiter about to be served: `heir`
@@ -158,9 +147,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             }
             None => {
                 let slot = self.waiters[from].key as usize;
-                self.key_states[slot]
-                    .dial_wait
-                    .replace(&mut self.waiters, from, heir);
+                self.key_states[slot].dial_wait.replace(&mut self.waiters, from, heir);
             }
         }
     }
@@ -194,10 +181,8 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             return;
         }
         record.requests_served += 1;
-        let served_out = self
-            .config
-            .max_requests_per_conn
-            .is_some_and(|max| record.requests_served >= max.get());
+        let served_out =
+            self.config.max_requests_per_conn.is_some_and(|max| record.requests_served >= max.get());
         let too_old = reached(record.dialed_at, self.config.max_conn_lifetime, now);
         let slot = record.key as usize;
         if !reusable {
@@ -254,12 +239,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     }
 
     /// Why an idle connection taken at `now` must not be reused, if it must not.
-    pub(super) fn idle_expiry(
-        &self,
-        now: Instant,
-        conn: u32,
-        idle_since: Instant,
-    ) -> Option<EvictReason> {
+    pub(super) fn idle_expiry(&self, now: Instant, conn: u32, idle_since: Instant) -> Option<EvictReason> {
         if reached(idle_since, self.config.idle_timeout, now) {
             Some(EvictReason::IdleTimeout)
         } else if reached(self.conns[conn].dialed_at, self.config.max_conn_lifetime, now) {
@@ -276,10 +256,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             self.counters.reuses += 1;
         }
         Lease {
-            conn: ConnId {
-                index: conn,
-                generation: self.conns.generation(conn),
-            },
+            conn: ConnId { index: conn, generation: self.conns.generation(conn) },
             requests_served,
             idle_for,
         }
@@ -305,10 +282,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
                 EvictReason::IdleTimeout | EvictReason::Lifetime => self.counters.expiries += 1,
                 _ => self.counters.evictions += 1,
             }
-            let conn = ConnId {
-                index: conn,
-                generation,
-            };
+            let conn = ConnId { index: conn, generation };
             self.emit(PoolAction::Close { conn, reason });
         } else {
             tracing::debug!(conn, "pool: connection gone");
@@ -325,10 +299,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
         self.counters.waits += 1;
         self.counters.total_wait_time += now.saturating_duration_since(since);
         let lease = self.lease(conn, idle_for);
-        let waiter = WaiterId {
-            index: waiter,
-            generation,
-        };
+        let waiter = WaiterId { index: waiter, generation };
         self.emit(PoolAction::Deliver { waiter, lease });
     }
 
@@ -336,10 +307,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     fn fail(&mut self, waiter: u32, cause: WaitFailure) {
         let generation = self.waiters.generation(waiter);
         self.remove_waiter(waiter);
-        let waiter = WaiterId {
-            index: waiter,
-            generation,
-        };
+        let waiter = WaiterId { index: waiter, generation };
         self.emit(PoolAction::Fail { waiter, cause });
     }
 
@@ -368,10 +336,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             let dial = &mut self.dials[index];
             if dial.owner.is_none() && !dial.cancelled {
                 dial.cancelled = true;
-                let dial = DialId {
-                    index,
-                    generation: self.dials.generation(index),
-                };
+                let dial = DialId { index, generation: self.dials.generation(index) };
                 self.emit(PoolAction::CancelDial { dial });
             }
         }
