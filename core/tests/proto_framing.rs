@@ -16,7 +16,13 @@ struct Row {
     length_conflict: bool,
 }
 
-const fn row(what: &'static str, method: Method, input: &'static [u8], body: BodyKind, content: &'static [u8]) -> Row {
+const fn row(
+    what: &'static str,
+    method: Method,
+    input: &'static [u8],
+    body: BodyKind,
+    content: &'static [u8],
+) -> Row {
     Row { what, method, input, body, content, length_conflict: false }
 }
 
@@ -102,7 +108,8 @@ fn trailers_are_delivered_apart_from_the_body_rfc9112_7_1_2() {
 
 #[test]
 fn bytes_after_a_complete_message_stay_in_the_buffer() {
-    let input = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let input =
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     let result = support::wire::decode_pieces(&Method::GET, &[input], Limits::default(), usize::MAX).unwrap();
     assert_eq!(result.body, b"abc");
     assert_eq!(result.leftover, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");

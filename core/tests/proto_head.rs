@@ -39,18 +39,38 @@ fn header_values_share_the_read_buffer() {
 
 #[test]
 fn status_line_without_reason_is_accepted_rfc9112_4() {
-    check(&Method::GET, b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", Limits::default(), &ok(200, BodyKind::Empty, b""));
-    check(&Method::GET, b"HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n", Limits::default(), &ok(404, BodyKind::Empty, b""));
+    check(
+        &Method::GET,
+        b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",
+        Limits::default(),
+        &ok(200, BodyKind::Empty, b""),
+    );
+    check(
+        &Method::GET,
+        b"HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n",
+        Limits::default(),
+        &ok(404, BodyKind::Empty, b""),
+    );
 }
 
 #[test]
 fn bare_lf_line_endings_in_the_head_are_tolerated_rfc9112_2_2() {
-    check(&Method::GET, b"HTTP/1.1 200 OK\nContent-Length: 5\n\nhello", Limits::default(), &ok(200, BodyKind::Length(5), b"hello"));
+    check(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\nContent-Length: 5\n\nhello",
+        Limits::default(),
+        &ok(200, BodyKind::Length(5), b"hello"),
+    );
 }
 
 #[test]
 fn http10_response_is_accepted() {
-    check(&Method::GET, b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", Limits::default(), &ok(200, BodyKind::Length(2), b"hi"));
+    check(
+        &Method::GET,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        Limits::default(),
+        &ok(200, BodyKind::Length(2), b"hi"),
+    );
 }
 
 #[test]
@@ -73,9 +93,11 @@ fn partial_head_waits_for_more() {
 #[test]
 fn head_of_exactly_the_limit_is_accepted_and_one_more_byte_is_not() {
     let head = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-    let at_limit = Limits { head: HeadLimits { max_head_bytes: head.len(), max_headers: 100 }, ..Limits::default() };
+    let at_limit =
+        Limits { head: HeadLimits { max_head_bytes: head.len(), max_headers: 100 }, ..Limits::default() };
     check(&Method::GET, head, at_limit, &ok(200, BodyKind::Empty, b""));
-    let below = Limits { head: HeadLimits { max_head_bytes: head.len() - 1, max_headers: 100 }, ..Limits::default() };
+    let below =
+        Limits { head: HeadLimits { max_head_bytes: head.len() - 1, max_headers: 100 }, ..Limits::default() };
     check(&Method::GET, head, below, &Err(ProtocolError::HeadTooLarge { limit: head.len() - 1 }));
 }
 
@@ -107,5 +129,10 @@ fn httparse_and_http_agree_on_field_name_bytes() {
 
 #[test]
 fn leading_blank_lines_before_the_status_line_are_skipped() {
-    check(&Method::GET, b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Limits::default(), &ok(200, BodyKind::Empty, b""));
+    check(
+        &Method::GET,
+        b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        Limits::default(),
+        &ok(200, BodyKind::Empty, b""),
+    );
 }

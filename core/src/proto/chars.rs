@@ -27,18 +27,13 @@ pub(crate) fn is_token(bytes: &[u8]) -> bool {
 /// Written as a branch-free fold so it vectorises; this runs for every header
 /// of every request.
 pub(crate) fn is_safe_field_value(bytes: &[u8]) -> bool {
-    !bytes
-        .iter()
-        .fold(false, |bad, &b| bad | (b == b'\r') | (b == b'\n') | (b == 0))
+    !bytes.iter().fold(false, |bad, &b| bad | (b == b'\r') | (b == b'\n') | (b == 0))
 }
 
 /// Iterates the elements of a comma-separated list (RFC 9110 §5.6.1), trimmed of
 /// optional whitespace, skipping empty elements.
 pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|item| item.trim_ascii())
-        .filter(|item| !item.is_empty())
+    value.split(|&b| b == b',').map(|item| item.trim_ascii()).filter(|item| !item.is_empty())
 }
 
 /// True when the comma-separated `value` contains `token` (case-insensitive).
@@ -53,11 +48,7 @@ pub(crate) fn parse_content_length(value: &[u8]) -> Option<u64> {
         return None;
     }
     value.iter().try_fold(0u64, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
+        if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None }
     })
 }
 

@@ -115,7 +115,8 @@ impl ChunkedDecoder {
                     return Err(ProtocolError::ChunkSizeTooLong);
                 }
                 let digit = (b as char).to_digit(16).unwrap_or_default();
-                self.size = self.size.checked_mul(16).ok_or(ProtocolError::ChunkSizeTooLong)? | u64::from(digit);
+                self.size =
+                    self.size.checked_mul(16).ok_or(ProtocolError::ChunkSizeTooLong)? | u64::from(digit);
                 State::Size
             }
             (State::Size, _) if self.digits == 0 => return Err(ProtocolError::ChunkSizeInvalid),
@@ -155,39 +156,40 @@ impl ChunkedDecoder {
     }
 
     /// Reads the trailer section once it has fully arrived.
+    ///
+    /// Looks only at the first `max_trailer_bytes` and only at new bytes on each
+    /// call, so the verdict does not depend on how the bytes were split.
     fn decode_trailers(&mut self, buf: &mut BytesMut) -> Result<Decoded, ProtocolError> {
-        let end = if buf.starts_with(b"\r\n") {
+        let max = self.limits.max_trailer_bytes;
+        let window = &buf[..buf.len().min(max)];
+        let from = self.trailer_scanned.saturating_sub(3);
+        let end = if window.starts_with(b"\r\n") {
             Some(2)
         } else {
-            let from = self.trailer_scanned.saturating_sub(3);
-            buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| from + i + 4)
+            window[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| from + i + 4)
         };
+        check_crlf(&window[..end.unwrap_or(window.len())], self.trailer_scanned.saturating_sub(1))?;
         let Some(end) = end else {
-            if buf.len() > self.limits.max_trailer_bytes {
-                return Err(ProtocolError::TrailersTooLarge { limit: self.limits.max_trailer_bytes });
+            if buf.len() > max {
+                return Err(ProtocolError::TrailersTooLarge { limit: max });
             }
             self.trailer_scanned = buf.len();
-            // A bare LF can be refused before the section is complete.
-            check_crlf(buf)?;
             return Ok(Decoded::NeedMore);
         };
-        if end > self.limits.max_trailer_bytes {
-            return Err(ProtocolError::TrailersTooLarge { limit: self.limits.max_trailer_bytes });
-        }
         self.state = State::End;
         if end == 2 {
             buf.advance(2);
             return Ok(Decoded::End);
         }
-        check_crlf(&buf[..end])?;
         let block = buf.split_to(end).freeze();
         parse_trailers(&block, self.limits.max_trailers).map(Decoded::Trailers)
     }
 }
 
-/// Every LF must follow a CR and every CR precede an LF.
-fn check_crlf(bytes: &[u8]) -> Result<(), ProtocolError> {
-    for (i, &b) in bytes.iter().enumerate() {
+/// From `from` on, every LF must follow a CR and every CR precede an LF (a CR
+/// at the very end may still get its LF).
+fn check_crlf(bytes: &[u8], from: usize) -> Result<(), ProtocolError> {
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
         let ok = match b {
             b'\n' => i > 0 && bytes[i - 1] == b'\r',
             b'\r' => bytes.get(i + 1).is_none_or(|&next| next == b'\n'),
@@ -216,7 +218,8 @@ fn parse_trailers(block: &bytes::Bytes, max: usize) -> Result<HeaderMap, Protoco
     let mut map = HeaderMap::with_capacity(parsed.len());
     for field in parsed.iter() {
         let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| ProtocolError::HeaderName)?;
-        let value = HeaderValue::from_maybe_shared(block.slice_ref(field.value)).map_err(|_| ProtocolError::HeaderValue)?;
+        let value = HeaderValue::from_maybe_shared(block.slice_ref(field.value))
+            .map_err(|_| ProtocolError::HeaderValue)?;
         map.append(name, value);
     }
     Ok(map)

@@ -26,7 +26,12 @@ pub struct BodyLimits {
 
 impl Default for BodyLimits {
     fn default() -> Self {
-        Self { max_chunk_line: 1024, max_chunk_overhead: 16 * 1024, max_trailer_bytes: 16 * 1024, max_trailers: 100 }
+        Self {
+            max_chunk_line: 1024,
+            max_chunk_overhead: 16 * 1024,
+            max_trailer_bytes: 16 * 1024,
+            max_trailers: 100,
+        }
     }
 }
 

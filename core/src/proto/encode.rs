@@ -22,7 +22,9 @@ enum Kind {
     Length(u64),
     /// `pending_crlf`: the previous chunk's data still needs its CRLF, which is
     /// written together with the next size line.
-    Chunked { pending_crlf: bool },
+    Chunked {
+        pending_crlf: bool,
+    },
 }
 
 impl BodyEncoder {

@@ -171,9 +171,7 @@ impl fmt::Display for UsageError {
             Self::InvalidHost => f.write_str("invalid host"),
             Self::InvalidHeaderName => f.write_str("invalid header name"),
             Self::InvalidHeaderValue { name } => write!(f, "invalid value for header {name}"),
-            Self::FramingConflict => {
-                f.write_str("content-length or transfer-encoding contradicts the body")
-            }
+            Self::FramingConflict => f.write_str("content-length or transfer-encoding contradicts the body"),
             Self::UnsupportedTransferEncoding => f.write_str("unsupported transfer-encoding"),
             Self::TrailersWithoutChunked => f.write_str("trailers need a chunked body"),
             Self::BodyLongerThanDeclared { declared } => {

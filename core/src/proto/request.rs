@@ -152,7 +152,8 @@ fn encode_into(head: &RequestHead, body: BodyLength, dst: &mut BytesMut) -> Resu
     dst.put_slice(b"\r\n");
     Ok(EncodedHead {
         framing,
-        expect_continue: facts.expect_continue && framing != RequestFraming::Empty,
+        expect_continue: facts.expect_continue
+            && !matches!(framing, RequestFraming::Empty | RequestFraming::Length(0)),
         close: facts.close,
         upgrade: facts.upgrade,
     })

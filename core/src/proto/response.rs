@@ -213,7 +213,8 @@ fn parse_with_slots<'b>(
     limits: HeadLimits,
 ) -> Result<Option<(usize, ResponseHead)>, ProtocolError> {
     let mut response = httparse::Response::new(&mut []);
-    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut response, buf, slots);
+    let parsed =
+        httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut response, buf, slots);
     let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
@@ -274,14 +275,13 @@ fn map_error(error: httparse::Error, buf: &[u8], limits: HeadLimits) -> Protocol
     }
 }
 
-/// True when a field line of the head starts with whitespace (RFC 9112 §5.2).
-/// Only consulted to name an error, so its cost does not matter.
+/// True when httparse failed because a field line was continued with obs-fold
+/// (RFC 9112 §5.2): a line after the first field line starts with whitespace,
+/// and everything before it parses. Only consulted to name an error.
 fn has_obs_fold(buf: &[u8]) -> bool {
-    let end = find_head_end(buf, 0).unwrap_or(buf.len());
-    let head = &buf[..end];
-    let first_line_end = head.iter().position(|&b| b == b'\n').unwrap_or(end);
-    head[first_line_end..]
-        .windows(2)
-        .skip(1)
-        .any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'))
+    let Some(status_end) = buf.iter().position(|&b| b == b'\n') else { return false };
+    let fold = (status_end + 2..buf.len()).find(|&i| buf[i - 1] == b'\n' && matches!(buf[i], b' ' | b'\t'));
+    let Some(fold) = fold else { return false };
+    let mut slots = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    matches!(httparse::Response::new(&mut slots).parse(&buf[..fold]), Ok(httparse::Status::Partial))
 }

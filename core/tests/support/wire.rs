@@ -119,7 +119,9 @@ pub fn check(method: &Method, input: &[u8], limits: Limits, expected: &Result<De
         Ok(ok) => ok.ended_by_framing && ok.framing.body != BodyKind::CloseDelimited,
         Err(e) => !matches!(
             e,
-            ProtocolError::IncompleteHead | ProtocolError::IncompleteBody | ProtocolError::HeadTooLarge { .. }
+            ProtocolError::IncompleteHead
+                | ProtocolError::IncompleteBody
+                | ProtocolError::HeadTooLarge { .. }
         ),
     };
     if trailing {
