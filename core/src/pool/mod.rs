@@ -108,6 +108,34 @@ use slab::Slab;
 /// Inputs are verbs (`checkout`, `release`, ...) and `handle_timeout`; outputs are drained
 /// with `poll_action` and `poll_timeout`. Every input takes `now` first; nothing here
 /// reads a clock. Unknown or stale ids are ignored (logged at debug level), never a panic.
+///
+/// One request's round trip, as the engine drives it (`now` comes from its runtime):
+///
+/// ```
+/// use std::time::Instant;
+/// use roundtrip_core::pool::{Checkout, Pool, PoolAction, PoolConfig};
+///
+/// fn round_trip(pool: &mut Pool<&'static str>, now: Instant) {
+///     let waiter = match pool.checkout(now, "example.com:443") {
+///         Checkout::Ready(lease) => return pool.release(now, lease, true),
+///         Checkout::Waiting(waiter) => waiter,
+///     };
+///     // The engine spawns a connect task for the dial, which reports back.
+///     let Some(PoolAction::StartDial { dial, key }) = pool.poll_action() else { return };
+///     assert_eq!(key, "example.com:443");
+///     let conn = pool.dial_succeeded(now, dial).expect("a dial the pool started");
+///     // The new connection goes to the oldest waiter of its key: ours.
+///     let Some(PoolAction::Deliver { waiter: served, lease }) = pool.poll_action() else {
+///         return;
+///     };
+///     assert_eq!((served, lease.conn()), (waiter, conn));
+///     // ... the request runs on `conn`; then the connection goes back, idle.
+///     pool.release(now, lease, true);
+///     assert_eq!(pool.stats().idle, 1);
+/// }
+/// # let _ = round_trip;
+/// # let _ = Pool::<&'static str>::new(PoolConfig::default());
+/// ```
 pub struct Pool<K: Clone + Eq + Hash> {
     config: PoolConfig,
     /// Key -> slot in `key_states`; holds only keys in use.
