@@ -72,6 +72,13 @@ impl Outgoing {
         self.segments.push_back(Segment::Inline { bytes, start: 0, end: piece.len() as u8 });
     }
 
+    /// Moves everything queued in `other` to the end of this queue.
+    pub fn append(&mut self, other: Outgoing) {
+        self.remaining += other.remaining;
+        self.queued += other.remaining as u64;
+        self.segments.extend(other.segments);
+    }
+
     /// Total bytes taken by the socket (advanced past) since creation.
     pub fn written(&self) -> u64 {
         self.written

@@ -50,6 +50,15 @@ pub struct ResponseHead {
     fields: Vec<FieldSpan>,
 }
 
+/// Two heads are equal when they were received as the same bytes.
+impl PartialEq for ResponseHead {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for ResponseHead {}
+
 /// Where one field line's name and value sit in `ResponseHead::raw`.
 #[derive(Clone, Copy, Debug)]
 struct FieldSpan {

@@ -1,0 +1,157 @@
+//! Connection lifecycle: one exchange from request bytes to `Finished`, exact
+//! wire bytes and exact event sequences (RFC 9112 §3, §6, §9.3).
+
+mod support;
+
+use http::Method;
+use roundtrip_core::conn::BodyChunk;
+use roundtrip_core::proto::{BodyLength, UsageError};
+use support::conn::Script;
+
+#[test]
+fn get_exchange_wire_bytes_and_events() {
+    let mut s = Script::default();
+    s.send(Method::GET, &[("accept", "*/*")], BodyLength::Empty);
+    assert_eq!(s.events(), Vec::<String>::new(), "nothing happens before the head is written");
+    assert_eq!(s.flush_text(), "GET / HTTP/1.1\r\nhost: example.com\r\naccept: */*\r\n\r\n");
+    assert_eq!(s.events(), ["HeadSent"]);
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+    assert_eq!(s.events(), ["Response 200 Length(5)"]);
+    assert_eq!(s.body(), (b"hello".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished"]);
+    assert!(s.conn.is_reusable());
+    assert_eq!(s.conn.exchanges_completed(), 1);
+}
+
+#[test]
+fn post_with_a_known_length_streams_the_body_without_copying() {
+    let mut s = Script::default();
+    s.send(Method::POST, &[], BodyLength::Known(5));
+    assert_eq!(s.events(), ["BodyAllowed NoExpectation"]);
+    s.data(b"hel");
+    s.data(b"lo");
+    s.finish();
+    assert_eq!(s.flush_text(), "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\n\r\nhello");
+    assert_eq!(s.events(), ["HeadSent"]);
+    s.read(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(s.events(), ["Response 204 Empty", "Finished"]);
+    assert!(s.conn.is_reusable());
+}
+
+#[test]
+fn chunked_request_body_with_trailers_rfc9112_7_1() {
+    let mut s = Script::default();
+    s.send(Method::POST, &[], BodyLength::Unknown);
+    s.events();
+    s.data(b"hello");
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-sum", http::HeaderValue::from_static("5"));
+    s.conn.finish(s.id(), Some(&trailers)).unwrap();
+    assert_eq!(
+        s.flush_text(),
+        "POST / HTTP/1.1\r\nhost: example.com\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-sum: 5\r\n\r\n"
+    );
+}
+
+#[test]
+fn head_and_body_in_one_read_and_body_in_pieces() {
+    let mut s = Script::default();
+    s.to_awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+    assert_eq!(s.events(), ["Response 200 Length(10)"]);
+    assert_eq!(s.body(), (b"hello".to_vec(), "Pending".into()));
+    s.read(b"world");
+    assert_eq!(s.events(), ["BodyReadable"], "announced because the reader was waiting");
+    assert_eq!(s.body(), (b"world".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished"]);
+}
+
+#[test]
+fn read_body_splits_at_most_max_bytes() {
+    let mut s = Script::default();
+    s.to_awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+    let id = s.id();
+    let now = s.now;
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("he".into()));
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("ll".into()));
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("o".into()));
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::End);
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::End, "End again after the exchange ended");
+}
+
+#[test]
+fn chunked_response_with_trailers_rfc9112_7_1_2() {
+    let mut s = Script::default();
+    s.to_awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-checksum: 1\r\n\r\n");
+    assert_eq!(s.events(), ["Response 200 Chunked"]);
+    assert_eq!(s.body(), (b"hello<1 trailers>".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished"]);
+    assert!(s.conn.is_reusable());
+}
+
+#[test]
+fn sequential_exchanges_reuse_the_connection() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.complete_one();
+    s.complete_one();
+    assert_eq!(s.conn.exchanges_completed(), 3);
+}
+
+#[test]
+fn one_exchange_at_a_time() {
+    let mut s = Script::default();
+    s.to_awaiting_head();
+    let head = roundtrip_core::proto::RequestHead::new(Method::GET, "http://h/".parse().unwrap());
+    assert_eq!(s.conn.send_request(&head, BodyLength::Empty), Err(UsageError::Busy));
+}
+
+#[test]
+fn bodyless_responses_finish_without_reading_rfc9112_6_3_item_1() {
+    for (method, response) in [
+        (Method::HEAD, &b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n"[..]),
+        (Method::GET, b"HTTP/1.1 204 No Content\r\n\r\n"),
+        (Method::GET, b"HTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked\r\n\r\n"),
+        (Method::GET, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    ] {
+        let mut s = Script::default();
+        s.send(method, &[], BodyLength::Empty);
+        s.flush();
+        s.events();
+        s.read(response);
+        let events = s.events();
+        assert_eq!(events.last().map(String::as_str), Some("Finished"), "{events:?}");
+        assert!(s.conn.is_reusable());
+    }
+}
+
+#[test]
+fn errors_are_sticky_after_closed() {
+    let mut s = Script::default();
+    s.to_awaiting_head();
+    s.read(b"HTTP/9.9 200 OK\r\n\r\n");
+    assert_eq!(
+        s.events(),
+        ["Failed Protocol(Version) written=true received=true reused=false", "Closed ProtocolError"]
+    );
+    let head = roundtrip_core::proto::RequestHead::new(Method::GET, "http://h/".parse().unwrap());
+    assert_eq!(s.conn.send_request(&head, BodyLength::Empty), Err(UsageError::Closed));
+    s.read(b"more").eof().timeout();
+    assert!(s.conn.poll_event().is_none());
+    assert!(s.conn.poll_transmit(s.now).is_none());
+    assert!(s.conn.poll_timeout().is_none());
+    assert!(!s.conn.wants_read());
+    let (_, outcome) = s.body();
+    assert_eq!(outcome, "Err Protocol(Version)", "read_body still answers with the exchange's error");
+}
+
+#[test]
+fn local_close_is_a_close_reason_not_an_error() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.conn.close();
+    assert_eq!(s.events(), ["Closed LocalClose"]);
+    assert!(s.conn.is_closed());
+}
