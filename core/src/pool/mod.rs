@@ -208,12 +208,12 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             let Some(conn) = self.key_states[slot as usize].idle.back() else {
                 break;
             };
-            let idle_since = self.unpark(conn);
-            if let Some(reason) = self.idle_expiry(now, conn, idle_since) {
+            let idle_for = now.saturating_duration_since(self.unpark(conn));
+            if let Some(reason) = self.idle_expiry(now, conn, idle_for) {
                 self.close_conn(conn, Some(reason));
                 continue;
             }
-            let lease = self.lease(conn, Some(now.saturating_duration_since(idle_since)));
+            let lease = self.lease(conn, Some(idle_for));
             tracing::trace!(conn = ?lease.conn, "pool: idle connection reused");
             return Checkout::Ready(lease);
         }

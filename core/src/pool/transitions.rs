@@ -238,9 +238,9 @@ impl<K: Clone + Eq + Hash> Pool<K> {
         since
     }
 
-    /// Why an idle connection taken at `now` must not be reused, if it must not.
-    pub(super) fn idle_expiry(&self, now: Instant, conn: u32, idle_since: Instant) -> Option<EvictReason> {
-        if reached(idle_since, self.config.idle_timeout, now) {
+    /// Why an idle connection taken at `now`, idle for `idle_for`, must not be reused.
+    pub(super) fn idle_expiry(&self, now: Instant, conn: u32, idle_for: Duration) -> Option<EvictReason> {
+        if self.config.idle_timeout.is_some_and(|timeout| idle_for >= timeout) {
             Some(EvictReason::IdleTimeout)
         } else if reached(self.conns[conn].dialed_at, self.config.max_conn_lifetime, now) {
             Some(EvictReason::Lifetime)
