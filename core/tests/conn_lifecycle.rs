@@ -56,7 +56,7 @@ fn chunked_request_body_with_trailers_rfc9112_7_1() {
 #[test]
 fn head_and_body_in_one_read_and_body_in_pieces() {
     let mut s = Script::default();
-    s.to_awaiting_head();
+    s.awaiting_head();
     s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
     assert_eq!(s.events(), ["Response 200 Length(10)"]);
     assert_eq!(s.body(), (b"hello".to_vec(), "Pending".into()));
@@ -69,7 +69,7 @@ fn head_and_body_in_one_read_and_body_in_pieces() {
 #[test]
 fn read_body_splits_at_most_max_bytes() {
     let mut s = Script::default();
-    s.to_awaiting_head();
+    s.awaiting_head();
     s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
     let id = s.id();
     let now = s.now;
@@ -83,7 +83,7 @@ fn read_body_splits_at_most_max_bytes() {
 #[test]
 fn chunked_response_with_trailers_rfc9112_7_1_2() {
     let mut s = Script::default();
-    s.to_awaiting_head();
+    s.awaiting_head();
     s.read(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-checksum: 1\r\n\r\n");
     assert_eq!(s.events(), ["Response 200 Chunked"]);
     assert_eq!(s.body(), (b"hello<1 trailers>".to_vec(), "End".into()));
@@ -103,7 +103,7 @@ fn sequential_exchanges_reuse_the_connection() {
 #[test]
 fn one_exchange_at_a_time() {
     let mut s = Script::default();
-    s.to_awaiting_head();
+    s.awaiting_head();
     let head = roundtrip_core::proto::RequestHead::new(Method::GET, "http://h/".parse().unwrap());
     assert_eq!(s.conn.send_request(&head, BodyLength::Empty), Err(UsageError::Busy));
 }
@@ -130,7 +130,7 @@ fn bodyless_responses_finish_without_reading_rfc9112_6_3_item_1() {
 #[test]
 fn errors_are_sticky_after_closed() {
     let mut s = Script::default();
-    s.to_awaiting_head();
+    s.awaiting_head();
     s.read(b"HTTP/9.9 200 OK\r\n\r\n");
     assert_eq!(
         s.events(),

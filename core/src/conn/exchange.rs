@@ -76,8 +76,6 @@ pub(crate) struct Exchange {
     pub(crate) close: Option<CloseReason>,
     /// `read_body` returned `Pending`: announce the next progress.
     pub(crate) reader_waiting: bool,
-    /// A write failed; reported if no response arrives.
-    pub(crate) write_error: Option<io::ErrorKind>,
 }
 
 impl Exchange {
@@ -118,7 +116,6 @@ impl Exchange {
             recv: Recv::Head(HeadParser::new(shared.config.head_limits)),
             close: encoded.close.then_some(CloseReason::ClientRequestedClose),
             reader_waiting: false,
-            write_error: None,
         }
     }
 
@@ -205,7 +202,6 @@ impl Exchange {
     /// close afterwards (Go prefers the response over the write error, #11745);
     /// before that, the exchange fails.
     pub(crate) fn on_write_error(&mut self, shared: &mut Shared, kind: io::ErrorKind) -> Step {
-        self.write_error = Some(kind);
         self.close.get_or_insert(CloseReason::IoError);
         if matches!(self.recv, Recv::Head(_)) && !self.response_started {
             return Step::Fail(ExchangeErrorKind::Io { direction: super::Direction::Write, kind });

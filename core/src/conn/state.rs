@@ -105,13 +105,6 @@ impl Connection {
             ExchangeErrorKind::Usage(_) => CloseReason::RequestBodyInvalid,
         };
         if let Phase::Active(ex) = &self.phase {
-            // A failed write explains a later EOF or read error best.
-            let kind = match (kind, ex.write_error) {
-                (ExchangeErrorKind::ConnectionClosed | ExchangeErrorKind::Io { .. }, Some(kind)) => {
-                    ExchangeErrorKind::Io { direction: Direction::Write, kind }
-                }
-                (kind, _) => kind,
-            };
             let error = ExchangeError {
                 kind,
                 request_bytes_written: self.shared.tx.written() > ex.start,

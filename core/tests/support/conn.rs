@@ -26,6 +26,13 @@ impl Script {
         Self { conn: Connection::new(config), t0, now: t0, id: None }
     }
 
+    /// A script whose config is the default changed by `change`.
+    pub fn with(change: impl FnOnce(&mut ConnectionConfig)) -> Self {
+        let mut config = ConnectionConfig::default();
+        change(&mut config);
+        Self::new(config)
+    }
+
     pub fn default() -> Self {
         Self::new(ConnectionConfig::default())
     }
@@ -122,7 +129,7 @@ impl Script {
     // ----- fast-forwards to the state a test starts in -----
 
     /// A GET written, waiting for the response head.
-    pub fn to_awaiting_head(&mut self) -> &mut Self {
+    pub fn awaiting_head(&mut self) -> &mut Self {
         self.send(Method::GET, &[], BodyLength::Empty);
         self.flush();
         self.events();
@@ -130,15 +137,15 @@ impl Script {
     }
 
     /// A GET answered with a head announcing `content-length: len`, no body yet.
-    pub fn to_receiving_body(&mut self, len: usize) -> &mut Self {
-        self.to_awaiting_head();
+    pub fn receiving_body(&mut self, len: usize) -> &mut Self {
+        self.awaiting_head();
         self.read(format!("HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n").as_bytes());
         self.events();
         self
     }
 
     /// A PUT with `Expect: 100-continue` whose head was written.
-    pub fn to_awaiting_continue(&mut self, body: &'static [u8]) -> &mut Self {
+    pub fn awaiting_continue(&mut self, body: &'static [u8]) -> &mut Self {
         self.send(Method::PUT, &[("expect", "100-continue")], BodyLength::Known(body.len() as u64));
         self.flush();
         self.events();
@@ -147,7 +154,7 @@ impl Script {
 
     /// One complete GET with a 2-byte body; the connection is idle after it.
     pub fn complete_one(&mut self) -> &mut Self {
-        self.to_awaiting_head();
+        self.awaiting_head();
         self.read(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
         self.events();
         assert_eq!(self.body(), (b"ok".to_vec(), "End".into()));

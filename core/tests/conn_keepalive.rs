@@ -1,0 +1,170 @@
+//! When a connection may be reused (RFC 9112 §9.3, §9.6; Go's reuse rules,
+//! research/go-transport.md §3.5) and what happens to bytes while idle (§2.9).
+
+mod support;
+
+use http::Method;
+use roundtrip_core::conn::CloseReason;
+use roundtrip_core::proto::BodyLength;
+use support::conn::Script;
+
+fn exchange(request_headers: &[(&str, &str)], response: &[u8]) -> Script {
+    let mut s = Script::default();
+    s.send(Method::GET, request_headers, BodyLength::Empty);
+    s.flush();
+    s.events();
+    s.read(response);
+    s.events();
+    s
+}
+
+#[test]
+fn keep_alive_is_the_http11_default_rfc9112_9_3() {
+    let mut s = exchange(&[], b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert!(s.conn.is_reusable());
+    assert!(s.conn.wants_read(), "idle connections are read to notice the server closing them");
+    assert_eq!(s.conn.close_reason(), None);
+    s.complete_one();
+}
+
+#[test]
+fn connection_close_from_the_server_closes_after_the_exchange_rfc9112_9_6() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
+    assert_eq!(s.events(), ["Response 200 Length(2)"]);
+    assert_eq!(s.body(), (b"ok".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished", "Closed ServerRequestedClose"]);
+    assert!(!s.conn.is_reusable());
+}
+
+#[test]
+fn connection_tokens_are_a_case_insensitive_list_rfc9110_7_6_1() {
+    let s = exchange(&[], b"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, CLOSE\r\ncontent-length: 0\r\n\r\n");
+    assert_eq!(s.conn.close_reason(), Some(CloseReason::ServerRequestedClose));
+    let s = exchange(&[], b"HTTP/1.1 200 OK\r\nConnection: closed\r\ncontent-length: 0\r\n\r\n");
+    assert!(s.conn.is_reusable(), "`closed` is not `close`");
+}
+
+#[test]
+fn connection_close_from_the_request_closes_after_the_exchange() {
+    let s = exchange(&[("connection", "close")], b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert_eq!(s.conn.close_reason(), Some(CloseReason::ClientRequestedClose));
+}
+
+#[test]
+fn http10_without_keep_alive_is_not_reused_rfc9112_9_3() {
+    let s = exchange(&[], b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert_eq!(s.conn.close_reason(), Some(CloseReason::Http10NoKeepAlive));
+    let s = exchange(&[], b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n");
+    assert!(s.conn.is_reusable());
+}
+
+#[test]
+fn close_delimited_body_ends_at_eof_and_closes_rfc9112_6_3_item_8() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\n\r\nuntil ");
+    assert_eq!(s.events(), ["Response 200 CloseDelimited"]);
+    assert_eq!(s.body(), (b"until ".to_vec(), "Pending".into()));
+    s.read(b"close").eof();
+    assert_eq!(s.events(), ["BodyReadable"]);
+    assert_eq!(s.body(), (b"close".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished", "Closed CloseDelimitedBody"]);
+}
+
+#[test]
+fn transfer_encoding_with_content_length_is_not_reused_rfc9112_6_3_item_3() {
+    let mut s = exchange(
+        &[],
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
+    assert_eq!(s.body(), (b"ok".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished", "Closed LengthConflict"]);
+}
+
+#[test]
+fn switching_protocols_hands_over_the_remaining_bytes_rfc9110_15_2_2() {
+    let mut s = Script::default();
+    s.send(Method::GET, &[("connection", "upgrade"), ("upgrade", "websocket")], BodyLength::Empty);
+    s.flush();
+    s.events();
+    s.read(
+        b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n\x81\x05hello",
+    );
+    assert_eq!(s.events(), ["Response 101 Empty", "Closed ProtocolSwitch"]);
+    assert_eq!(&s.conn.take_remaining()[..], b"\x81\x05hello");
+}
+
+#[test]
+fn connect_2xx_becomes_a_tunnel_rfc9110_9_3_6() {
+    let mut s = Script::default();
+    let mut head =
+        roundtrip_core::proto::RequestHead::new(Method::CONNECT, "http://example.com:443".parse().unwrap());
+    head.target_form = roundtrip_core::proto::TargetForm::Authority;
+    s.id = Some(s.conn.send_request(&head, BodyLength::Empty).unwrap());
+    assert_eq!(s.flush_text(), "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
+    s.read(b"HTTP/1.1 200 Connection Established\r\ncontent-length: 5\r\n\r\n\x16\x03");
+    assert_eq!(s.events(), ["HeadSent", "Response 200 Empty", "Closed ProtocolSwitch"]);
+    assert_eq!(&s.conn.take_remaining()[..], b"\x16\x03");
+}
+
+#[test]
+fn eof_while_idle_closes_with_peer_closed_idle() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.eof();
+    assert_eq!(s.events(), ["Closed PeerClosedIdle"]);
+}
+
+#[test]
+fn unsolicited_408_while_idle_closes_quietly_go_is408message() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.read(b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n");
+    assert_eq!(s.events(), ["Closed UnsolicitedTimeout"]);
+}
+
+#[test]
+fn garbage_while_idle_closes_with_unsolicited_data() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.read(b"X");
+    assert_eq!(s.events(), ["Closed UnsolicitedData"]);
+}
+
+#[test]
+fn bytes_after_a_complete_response_are_unsolicited_security_c17() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    s.events();
+    assert_eq!(s.body(), (b"abc".to_vec(), "End".into()));
+    assert_eq!(
+        s.events(),
+        ["Finished", "Closed UnsolicitedData"],
+        "the first response is fine, the rest is not"
+    );
+}
+
+#[test]
+fn response_bytes_before_the_request_is_written_fail_unwritten_security_g9() {
+    let mut s = Script::default();
+    s.complete_one();
+    s.send(Method::GET, &[], BodyLength::Empty);
+    s.read(b"HTTP/1.1 200 OK\r\n\r\n");
+    assert_eq!(
+        s.events(),
+        ["Failed Protocol(UnsolicitedData) written=false received=false reused=true", "Closed ProtocolError"]
+    );
+}
+
+#[test]
+fn eof_right_after_a_keep_alive_response_is_not_reused() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").eof();
+    s.events();
+    assert_eq!(s.body(), (b"ok".to_vec(), "End".into()));
+    assert_eq!(s.events(), ["Finished", "Closed PeerClosed"]);
+}
