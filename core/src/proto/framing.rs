@@ -8,9 +8,9 @@
 
 use http::{Method, StatusCode, Version};
 
-use super::chars::{list_contains, list_elements, parse_content_length};
+use super::chars::{list_elements, parse_content_length};
 use super::error::ProtocolError;
-use super::response::ResponseHead;
+use super::response::{FramingField, ResponseHead};
 
 /// How a response body is delimited (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn response_framing(method: &Method, head: &ResponseHead) -> Result<Framing,
 /// digits and identical (RFC 9110 §8.6).
 fn content_length(head: &ResponseHead) -> Result<Option<u64>, ProtocolError> {
     let mut length = None;
-    for value in head.get_all("content-length") {
+    for value in head.framing_values(FramingField::ContentLength) {
         let mut any = false;
         for item in value.split(|&b| b == b',') {
             let n = parse_content_length(item.trim_ascii()).ok_or(ProtocolError::ContentLengthInvalid)?;
@@ -98,7 +98,7 @@ fn content_length(head: &ResponseHead) -> Result<Option<u64>, ProtocolError> {
 fn is_chunked(head: &ResponseHead) -> Result<bool, ProtocolError> {
     let mut codings = 0usize;
     let mut present = false;
-    for value in head.get_all("transfer-encoding") {
+    for value in head.framing_values(FramingField::TransferEncoding) {
         present = true;
         for coding in list_elements(value) {
             if !coding.eq_ignore_ascii_case(b"chunked") {
@@ -119,11 +119,13 @@ fn is_chunked(head: &ResponseHead) -> Result<bool, ProtocolError> {
 /// only with `Connection: keep-alive`.
 pub fn server_keeps_alive(head: &ResponseHead) -> bool {
     let mut keep_alive = false;
-    for value in head.get_all("connection") {
-        if list_contains(value, b"close") {
-            return false;
+    for value in head.framing_values(FramingField::Connection) {
+        for option in list_elements(value) {
+            if option.eq_ignore_ascii_case(b"close") {
+                return false;
+            }
+            keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
         }
-        keep_alive |= list_contains(value, b"keep-alive");
     }
     head.version() == Version::HTTP_11 || keep_alive
 }

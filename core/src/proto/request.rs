@@ -296,27 +296,30 @@ fn write_host_port(host: &str, port: Option<u16>, dst: &mut BytesMut) {
 
 /// Splits an authority into host (IPv6 literals keep their brackets) and port,
 /// dropping userinfo: a sender must not generate it in a target or `Host`
-/// (RFC 9110 §4.2.4).
+/// (RFC 9110 §4.2.4). Works on bytes: this runs for every request.
 pub(crate) fn split_authority(authority: &str) -> Option<(&str, Option<u16>)> {
-    let host_port = authority.rsplit('@').next().unwrap_or(authority);
-    let (host, port) = if host_port.starts_with('[') {
-        let end = host_port.find(']')?;
-        let (host, rest) = host_port.split_at(end + 1);
-        (host, rest.strip_prefix(':'))
+    let bytes = authority.as_bytes();
+    let start = bytes.iter().rposition(|&b| b == b'@').map_or(0, |at| at + 1);
+    let host_port = &bytes[start..];
+    let host_end = if host_port.first() == Some(&b'[') {
+        host_port.iter().position(|&b| b == b']')? + 1
     } else {
-        match host_port.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
-        }
+        host_port.iter().position(|&b| b == b':').unwrap_or(host_port.len())
     };
-    if host.is_empty() {
+    if host_end == 0 {
         return None;
     }
-    let port = match port {
-        None | Some("") => None,
-        Some(digits) => Some(digits.parse::<u16>().ok()?),
+    let port = match &host_port[host_end..] {
+        [] | [b':'] => None,
+        [b':', digits @ ..] if digits.len() <= 5 => {
+            let n = digits
+                .iter()
+                .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))?;
+            Some(u16::try_from(n).ok()?)
+        }
+        _ => return None,
     };
-    Some((host, port))
+    Some((&authority[start..start + host_end], port))
 }
 
 /// The default port of `scheme`: 80 for http, 443 for https.
@@ -332,13 +335,26 @@ pub(crate) fn default_port(scheme: Option<&str>) -> Option<u16> {
 /// split the request: `/`, `@`, whitespace, controls, and anything a URI host
 /// cannot hold (CVE-2023-29406, where a CRLF in Host injected fields).
 fn is_valid_host(host: &[u8]) -> bool {
-    !host.is_empty()
-        && host.iter().all(|&b| {
-            b.is_ascii_alphanumeric()
-                || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')
-                || matches!(b, b'*' | b'+' | b',' | b';' | b'=' | b'%' | b':' | b'[' | b']')
-        })
+    !host.is_empty() && host.iter().all(|&b| HOST_BYTES[b as usize])
 }
+
+/// unreserved, sub-delims, `%` (pct-encoding), `:` and brackets (RFC 3986 §3.2.2).
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let allowed = b"-._~!$&'()*+,;=%:[]";
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric();
+        i += 1;
+    }
+    let mut j = 0;
+    while j < allowed.len() {
+        table[allowed[j] as usize] = true;
+        j += 1;
+    }
+    table
+};
 
 /// Formats `n` in decimal into `buf` without allocating; returns the digits.
 pub(crate) fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {

@@ -48,6 +48,29 @@ pub struct ResponseHead {
     raw: Bytes,
     reason: Range<u32>,
     fields: Vec<FieldSpan>,
+    /// Which [`FramingField`]s occur, one bit each.
+    framing_fields: u8,
+}
+
+/// The fields that decide framing and connection reuse. They are recognised
+/// while parsing, so the framing decision need not compare every name again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FramingField {
+    ContentLength = 1,
+    TransferEncoding = 2,
+    Connection = 4,
+}
+
+impl FramingField {
+    fn of(name: &[u8]) -> Option<FramingField> {
+        let (kind, expected): (_, &[u8]) = match name.len() {
+            14 => (FramingField::ContentLength, b"content-length"),
+            17 => (FramingField::TransferEncoding, b"transfer-encoding"),
+            10 => (FramingField::Connection, b"connection"),
+            _ => return None,
+        };
+        name.eq_ignore_ascii_case(expected).then_some(kind)
+    }
 }
 
 /// Two heads are equal when they were received as the same bytes.
@@ -64,6 +87,7 @@ impl Eq for ResponseHead {}
 struct FieldSpan {
     name: (u32, u32),
     value: (u32, u32),
+    framing: Option<FramingField>,
 }
 
 impl ResponseHead {
@@ -110,6 +134,13 @@ impl ResponseHead {
     /// The first value of the field named `name`, if any.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.fields().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v)
+    }
+
+    /// Values of the framing field `kind`, in order.
+    pub(crate) fn framing_values(&self, kind: FramingField) -> impl Iterator<Item = &[u8]> + '_ {
+        let present = self.framing_fields & kind as u8 != 0;
+        let fields = if present { &self.fields[..] } else { &[] };
+        fields.iter().filter(move |f| f.framing == Some(kind)).map(|f| self.slice(f.value))
     }
 
     /// Builds the fields as a `HeaderMap` whose values share this head's bytes.
@@ -246,15 +277,21 @@ fn parse_with_slots<'b>(
         let start = if r.is_empty() { 0 } else { offset(r.as_bytes()) };
         start..start + r.len() as u32
     });
+    let mut framing_fields = 0;
     let fields = response
         .headers
         .iter()
-        .map(|h| FieldSpan {
-            name: (offset(h.name.as_bytes()), h.name.len() as u32),
-            value: (if h.value.is_empty() { 0 } else { offset(h.value) }, h.value.len() as u32),
+        .map(|h| {
+            let framing = FramingField::of(h.name.as_bytes());
+            framing_fields |= framing.map_or(0, |k| k as u8);
+            FieldSpan {
+                name: (offset(h.name.as_bytes()), h.name.len() as u32),
+                value: (if h.value.is_empty() { 0 } else { offset(h.value) }, h.value.len() as u32),
+                framing,
+            }
         })
         .collect();
-    Ok(Some((len, ResponseHead { version, status, raw: Bytes::new(), reason, fields })))
+    Ok(Some((len, ResponseHead { version, status, raw: Bytes::new(), reason, fields, framing_fields })))
 }
 
 /// Finds the end of a head (the index after `\n\n` or `\n\r\n`) at or after `from`.
