@@ -72,6 +72,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod conn;
 pub mod pool;
 pub mod proto;

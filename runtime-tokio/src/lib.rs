@@ -1,2 +1,72 @@
-//! roundtrip on tokio (the engine lands with the client issue).
+//! roundtrip on Tokio: an HTTP/1.1 client with a Go-grade connection pool.
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = roundtrip_tokio::Client::new();
+//! let response = client.get("http://127.0.0.1:8080/".parse()?).await?;
+//! println!("{}", response.status());
+//! println!("{}", response.into_body().text(1 << 20).await?);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A POST, and a body streamed from a channel of chunks:
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use roundtrip_tokio::{Client, Full};
+//!
+//! let client = Client::builder()
+//!     .max_conns_per_host(16)
+//!     .response_head_timeout(Some(Duration::from_secs(10)))
+//!     .build();
+//! let response = client.post("http://127.0.0.1:8080/upload".parse()?, "hello").await?;
+//! assert!(response.status().is_success());
+//!
+//! // Any `http_body::Body` streams; this one yields three chunks, sent chunked.
+//! struct Chunks(Vec<&'static str>);
+//! impl http_body::Body for Chunks {
+//!     type Data = bytes::Bytes;
+//!     type Error = std::convert::Infallible;
+//!     fn poll_frame(
+//!         mut self: std::pin::Pin<&mut Self>,
+//!         _: &mut std::task::Context<'_>,
+//!     ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+//!         let next = (!self.0.is_empty()).then(|| self.0.remove(0));
+//!         std::task::Poll::Ready(next.map(|s| Ok(http_body::Frame::data(bytes::Bytes::from(s)))))
+//!     }
+//! }
+//! let request = http::Request::post("http://127.0.0.1:8080/upload").body(Chunks(vec!["a", "b", "c"]))?;
+//! let response = client.request(request).await?;
+//! let _ = response.into_body().bytes(1 << 20).await?;
+//! # let _ = Full::from("unused");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Everything HTTP lives in `roundtrip-core`; this crate only provides the
+//! runtime ([`Tokio`]) and its sockets ([`TokioIo`]). It works on the
+//! current-thread and the multi-thread runtime; create clients inside one.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod io;
+mod runtime;
+
+pub use io::TokioIo;
+pub use runtime::{Tokio, TokioSleep};
+
+pub use roundtrip_core::client::{
+    BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
+    Target, Timeout, Trace, TraceEvent,
+};
+
+/// An HTTP/1.1 client on Tokio.
+pub type Client = roundtrip_core::client::Client<Tokio>;
+/// Builds a [`Client`].
+pub type ClientBuilder = roundtrip_core::client::ClientBuilder<Tokio>;
+/// A response body on Tokio.
+pub type Body = roundtrip_core::client::Body<Tokio>;

@@ -275,6 +275,12 @@ impl Connection {
         }
     }
 
+    /// Bytes queued for the socket and not yet written: a producer of request
+    /// body data should wait while this is large.
+    pub fn pending_write(&self) -> usize {
+        self.shared.tx.remaining()
+    }
+
     /// True when idle and fit for another request.
     pub fn is_reusable(&self) -> bool {
         matches!(self.phase, Phase::Idle) && !self.eof
@@ -293,6 +299,23 @@ impl Connection {
     /// Exchanges completed on this connection.
     pub fn exchanges_completed(&self) -> u64 {
         self.completed
+    }
+
+    /// Frees buffer memory an idle connection does not need: buffers that grew
+    /// past 1 KiB are dropped (small ones are kept, so a steady stream of small
+    /// exchanges allocates nothing). Call while idle, e.g. when pooling.
+    pub fn shrink_buffers(&mut self) {
+        const KEEP: usize = 1024;
+        if self.shared.rx.is_empty() && self.shared.rx.capacity() > KEEP {
+            self.shared.rx = BytesMut::new();
+        }
+        if self.head_buf.capacity() > KEEP {
+            self.head_buf = BytesMut::new();
+        }
+        self.shared.tx.shrink();
+        if self.shared.events.capacity() > 16 {
+            self.shared.events.shrink_to_fit();
+        }
     }
 
     /// After `Closed { reason: ProtocolSwitch }`: the bytes received after the

@@ -26,3 +26,5 @@ pub use framing::{BodyKind, Framing, response_framing, server_keeps_alive};
 pub use outgoing::Outgoing;
 pub use request::{BodyLength, EncodedHead, RequestFraming, RequestHead, TargetForm, encode_request_head};
 pub use response::{HeadLimits, HeadParser, ResponseHead};
+
+pub(crate) use request::{default_port, split_authority};

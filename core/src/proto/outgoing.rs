@@ -89,6 +89,13 @@ impl Outgoing {
         self.queued
     }
 
+    /// Releases the queue's memory beyond a few entries when it is empty.
+    pub fn shrink(&mut self) {
+        if self.segments.is_empty() && self.segments.capacity() > 8 {
+            self.segments = VecDeque::new();
+        }
+    }
+
     /// Drops everything not yet written.
     pub fn clear(&mut self) {
         self.queued -= self.remaining as u64;

@@ -1,0 +1,613 @@
+//! The engine's test list over real loopback sockets, generic over the
+//! runtime: each adapter runs all of it through [`engine_tests!`](crate::engine_tests).
+//! Connection counts are asserted on the server side.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body::Frame;
+use roundtrip_core::client::{
+    Client, ClientBuilder, Connect, ConnectFuture, Full, OnInformational, Runtime, Target, Trace, TraceEvent,
+};
+
+use crate::server::Server;
+use crate::sync::{Rng, Signal, join_all, until, yield_now};
+
+fn builder<R: Runtime + Default>() -> ClientBuilder<R> {
+    ClientBuilder::with_runtime(R::default())
+}
+
+/// A request body that yields `chunks` one frame at a time, with an unknown length.
+pub struct Chunks(pub Vec<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let next = (!self.0.is_empty()).then(|| self.0.remove(0));
+        Poll::Ready(next.map(|data| Ok(Frame::data(data))))
+    }
+}
+
+/// A request body that never ends, one `chunk` at a time.
+pub struct Endless(pub Bytes);
+
+impl http_body::Body for Endless {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        Poll::Ready(Some(Ok(Frame::data(self.0.clone()))))
+    }
+}
+
+pub async fn get_with_content_length<R: Runtime + Default>() {
+    let server = Server::ok(b"hello");
+    let client = Client::<R>::new();
+    let response = client.get(server.url("/a?b=c")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-length"], "5");
+    assert_eq!(response.into_body().bytes(1024).await.unwrap(), "hello");
+}
+
+pub async fn chunked_response_with_trailers<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 11\r\n\r\n")
+    });
+    let client = Client::<R>::new();
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    let mut data = Vec::new();
+    let mut trailers = None;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await
+    {
+        match frame.unwrap().into_data() {
+            Ok(bytes) => data.extend_from_slice(&bytes),
+            Err(frame) => trailers = frame.into_trailers().ok(),
+        }
+    }
+    assert_eq!(data, b"hello world");
+    assert_eq!(trailers.unwrap()["x-sum"], "11");
+}
+
+pub async fn post_with_length_echoed_chunked<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        while let Some(request) = conn.read_request()? {
+            assert!(!request.chunked);
+            assert_eq!(request.header("content-length"), Some("11"));
+            let mut out = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            out.extend_from_slice(format!("{:x}\r\n", request.body.len()).as_bytes());
+            out.extend_from_slice(&request.body);
+            out.extend_from_slice(b"\r\n0\r\n\r\n");
+            conn.write(&out)?;
+        }
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let response = client.post(server.url("/echo"), "hello world").await.unwrap();
+    assert_eq!(response.into_body().bytes(1024).await.unwrap(), "hello world");
+}
+
+pub async fn streamed_body_is_sent_chunked<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        while let Some(request) = conn.read_request()? {
+            assert!(request.chunked, "a body of unknown length goes chunked");
+            conn.respond(&request.body)?;
+        }
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let body =
+        Chunks(vec![Bytes::from_static(b"one "), Bytes::from_static(b"two "), Bytes::from_static(b"three")]);
+    let request = Request::post(server.url("/")).body(body).unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.into_body().bytes(1024).await.unwrap(), "one two three");
+}
+
+pub async fn sequential_requests_reuse_one_connection<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = Client::<R>::new();
+    for _ in 0..5 {
+        let body = client.get(server.url("/")).await.unwrap().into_body();
+        assert_eq!(body.bytes(16).await.unwrap(), "ok");
+    }
+    assert_eq!(server.accepted(), 1);
+    let stats = client.pool_stats();
+    assert_eq!((stats.idle, stats.active, stats.reuses), (1, 0, 4));
+}
+
+pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        while conn.read_request()?.is_some() {
+            conn.write(b"HTTP/1.1 204 No Content\r\n\r\n")?;
+        }
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let response = client.get(server.url("/")).await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(client.pool_stats().idle, 1, "pooled before the response was returned (Go #13633)");
+    client.get(server.url("/")).await.unwrap();
+    assert_eq!(server.accepted(), 1);
+}
+
+pub async fn one_connection_per_host_serves_ten_concurrent_requests<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = builder::<R>().max_conns_per_host(1).build();
+    let requests = (0..10).map(|_| {
+        let client = client.clone();
+        let url = server.url("/");
+        async move { client.get(url).await.unwrap().into_body().bytes(16).await.unwrap() }
+    });
+    let bodies = join_all(requests.collect()).await;
+    assert!(bodies.iter().all(|b| b == "ok"));
+    assert_eq!(server.accepted(), 1);
+}
+
+/// The server answers the first request, then reads the next and closes
+/// without answering: the stale keep-alive race, made deterministic.
+fn closes_after_first_response() -> Server {
+    Server::start(|conn| {
+        if conn.index > 0 {
+            while conn.read_request()?.is_some() {
+                conn.respond(b"fresh")?;
+            }
+            return Ok(());
+        }
+        conn.read_request()?;
+        conn.respond(b"first")?;
+        conn.read_request()?;
+        Ok(())
+    })
+}
+
+pub async fn stale_connection_get_is_retried<R: Runtime + Default>() {
+    let server = closes_after_first_response();
+    let client = Client::<R>::new();
+    assert_eq!(client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap(), "first");
+    let body = client.get(server.url("/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "fresh", "retried on a new connection");
+    assert_eq!(server.accepted(), 2);
+}
+
+pub async fn stale_connection_post_that_was_written_is_not_retried<R: Runtime + Default>() {
+    let server = closes_after_first_response();
+    let client = Client::<R>::new();
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    let error = client.post(server.url("/"), "payload").await.unwrap_err();
+    assert!(error.is_closed(), "{error}");
+    assert!(!error.is_retryable(), "the POST reached the server");
+    assert_eq!(server.accepted(), 1);
+}
+
+pub async fn idempotency_key_makes_a_post_replayable<R: Runtime + Default>() {
+    let server = closes_after_first_response();
+    let client = Client::<R>::new();
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    let request =
+        Request::post(server.url("/")).header("idempotency-key", "k1").body(Full::from("payload")).unwrap();
+    let body = client.request(request).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "fresh");
+}
+
+pub async fn expect_continue_sends_the_body_after_100<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        let request = conn.read_head()?.unwrap();
+        assert_eq!(request.header("expect"), Some("100-continue"));
+        conn.write(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        let body = conn.read_exact_body(5)?;
+        conn.respond(&body)
+    });
+    let client = Client::<R>::new();
+    let request =
+        Request::put(server.url("/")).header("expect", "100-continue").body(Full::from("hello")).unwrap();
+    let body = client.request(request).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "hello");
+}
+
+pub async fn expect_continue_rejected_with_close_never_sends_the_body<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        conn.read_head()?;
+        conn.write(b"HTTP/1.1 417 Expectation Failed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")?;
+        assert!(conn.expect_eof()?, "no body bytes follow");
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let request =
+        Request::put(server.url("/")).header("expect", "100-continue").body(Full::from("hello")).unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status(), 417);
+    assert!(!server.received().ends_with(b"hello"));
+}
+
+pub async fn response_head_timeout<R: Runtime + Default>() {
+    let answered = Signal::new();
+    let gate = answered.clone();
+    let server = Server::start(move |conn| {
+        conn.read_request()?;
+        while !gate.is_set() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    });
+    let client = builder::<R>().response_head_timeout(Some(Duration::from_millis(100))).build();
+    let error = client.get(server.url("/")).await.unwrap_err();
+    answered.set();
+    assert_eq!(error.timeout_kind(), Some(roundtrip_core::client::Timeout::ResponseHead), "{error}");
+    assert_eq!(client.pool_stats().active, 0);
+}
+
+pub async fn connect_error_is_typed<R: Runtime + Default>() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = Client::<R>::new();
+    let error = client.get(format!("http://127.0.0.1:{port}/").parse().unwrap()).await.unwrap_err();
+    assert!(error.is_connect() && error.is_retryable(), "{error}");
+}
+
+pub async fn informational_responses_are_observable<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(b"HTTP/1.1 103 Early Hints\r\nlink: </s.css>; rel=preload\r\n\r\n")?;
+        conn.respond(b"done")
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let callback = OnInformational(Arc::new(move |r: &http::Response<()>| {
+        log.lock().unwrap().push((r.status().as_u16(), r.headers()["link"].to_str().unwrap().to_owned()));
+    }));
+    let client = Client::<R>::new();
+    let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
+    request.extensions_mut().insert(callback);
+    client.request(request).await.unwrap().into_body().bytes(16).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), [(103, "</s.css>; rel=preload".to_owned())]);
+}
+
+pub async fn trace_reports_the_phases<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let log = events.clone();
+    let client = Client::<R>::new();
+    for _ in 0..2 {
+        let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
+        let log = log.clone();
+        request
+            .extensions_mut()
+            .insert(Trace(Arc::new(move |e: &TraceEvent| log.lock().unwrap().push(e.clone()))));
+        client.request(request).await.unwrap().into_body().bytes(16).await.unwrap();
+    }
+    let events = events.lock().unwrap();
+    let reused: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::GotConnection { reused, .. } => Some(*reused),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reused, [false, true]);
+    assert!(events.contains(&TraceEvent::HeadWritten) && events.contains(&TraceEvent::BodyDone));
+}
+
+/// A connector that waits for `gate` before connecting over TCP.
+struct GatedConnector<R> {
+    runtime: R,
+    gate: Signal,
+    started: Signal,
+}
+
+impl<R: Runtime> Connect for GatedConnector<R> {
+    fn connect(&self, target: &Target) -> ConnectFuture {
+        let (runtime, gate, started) = (self.runtime.clone(), self.gate.clone(), self.started.clone());
+        let addr = format!("{}:{}", target.host(), target.port()).parse().unwrap();
+        Box::pin(async move {
+            started.set();
+            gate.wait().await;
+            runtime.connect_tcp(addr).await
+        })
+    }
+}
+
+pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let (gate, started) = (Signal::new(), Signal::new());
+    let connector = GatedConnector { runtime: R::default(), gate: gate.clone(), started: started.clone() };
+    // One connection per host: the next request cannot dial, so only the
+    // orphaned dial can serve it.
+    let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    let pending = until(Box::pin(client.get(server.url("/"))), &started).await;
+    drop(pending.expect_err("the dial is gated"));
+    assert_eq!(client.pool_stats().waiting, 0);
+    assert_eq!(client.pool_stats().dialing, 1, "the dial outlives its request (Go 1.23)");
+    gate.set();
+    let body = client.get(server.url("/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "ok");
+    assert_eq!(server.accepted(), 1, "the orphaned dial served the next request");
+}
+
+pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
+    let release = Signal::new();
+    let (gate, busy) = (release.clone(), Signal::new());
+    let entered = busy.clone();
+    let server = Server::start(move |conn| {
+        while conn.read_request()?.is_some() {
+            entered.set();
+            while !gate.is_set() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            conn.respond(b"ok")?;
+        }
+        Ok(())
+    });
+    let client = builder::<R>().max_conns_per_host(1).build();
+    let first = until(Box::pin(client.get(server.url("/"))), &busy).await.expect_err("first is in flight");
+    let queued = {
+        let mut queued = Box::pin(client.get(server.url("/")));
+        std::future::poll_fn(|cx| {
+            let _ = queued.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        queued
+    };
+    assert_eq!(client.pool_stats().waiting, 1);
+    drop(queued);
+    assert_eq!(client.pool_stats().waiting, 0);
+    release.set();
+    first.await.unwrap().into_body().bytes(16).await.unwrap();
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    assert_eq!(server.accepted(), 1);
+}
+
+pub async fn cancel_while_writing_the_body<R: Runtime + Default>() {
+    let reading = Signal::new();
+    let started = reading.clone();
+    let server = Server::start(move |conn| {
+        if conn.index == 0 {
+            conn.read_head()?;
+            started.set();
+            // Never reads the body: the client's writes block.
+            std::thread::sleep(Duration::from_secs(5));
+            return Ok(());
+        }
+        while conn.read_request()?.is_some() {
+            conn.respond(b"ok")?;
+        }
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let request = Request::post(server.url("/")).body(Endless(Bytes::from(vec![b'x'; 64 * 1024]))).unwrap();
+    drop(until(Box::pin(client.request(request)), &reading).await.expect_err("upload in progress"));
+    assert_eq!(client.pool_stats().active, 0);
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    assert_eq!(server.accepted(), 2, "the half-written connection was closed");
+}
+
+pub async fn cancel_while_awaiting_the_head<R: Runtime + Default>() {
+    let received = Signal::new();
+    let got = received.clone();
+    let server = Server::start(move |conn| {
+        if conn.index == 0 {
+            conn.read_request()?;
+            got.set();
+            conn.expect_eof()?;
+            return Ok(());
+        }
+        while conn.read_request()?.is_some() {
+            conn.respond(b"ok")?;
+        }
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    drop(until(Box::pin(client.get(server.url("/"))), &received).await.expect_err("no head yet"));
+    assert_eq!(client.pool_stats().active, 0);
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    assert_eq!(server.accepted(), 2);
+}
+
+/// Serves `HTTP/1.1 200` with a 10-byte body of which only 4 bytes come at
+/// first; the rest after `rest` is set.
+fn partial_body_server(rest: Signal) -> Server {
+    Server::start(move |conn| {
+        while conn.read_request()?.is_some() {
+            if conn.index == 0 && !rest.is_set() {
+                conn.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhell")?;
+                while !rest.is_set() {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                conn.write(b"o worl")?;
+                continue;
+            }
+            conn.respond(b"ok")?;
+        }
+        Ok(())
+    })
+}
+
+pub async fn cancel_mid_body_closes_the_connection<R: Runtime + Default>() {
+    let rest = Signal::new();
+    let server = partial_body_server(rest.clone());
+    let client = Client::<R>::new();
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    let frame = std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await;
+    assert_eq!(frame.unwrap().unwrap().into_data().unwrap(), "hell");
+    drop(body);
+    rest.set();
+    assert_eq!(client.pool_stats().active, 0);
+    client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
+    assert_eq!(server.accepted(), 2);
+}
+
+pub async fn cancel_mid_body_drains_a_small_rest_and_reuses<R: Runtime + Default>() {
+    let rest = Signal::new();
+    let server = partial_body_server(rest.clone());
+    let client = builder::<R>().drain_on_cancel(Some(1024)).build();
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await.unwrap().unwrap();
+    drop(body);
+    rest.set();
+    // The drain runs in the background; the next request either finds the
+    // drained connection or waits for it (a dial would show as a 2nd accept).
+    let client2 = client.clone();
+    let url = server.url("/");
+    let next = async move { client2.get(url).await.unwrap().into_body().bytes(16).await.unwrap() };
+    assert_eq!(next.await, "ok");
+    assert!(server.accepted() <= 2);
+}
+
+pub async fn random_cancellations_leave_the_pool_consistent<R: Runtime + Default>() {
+    let server = Server::ok(b"0123456789abcdef");
+    let client = builder::<R>().max_conns_per_host(4).build();
+    let completed = Arc::new(AtomicUsize::new(0));
+    let mut rng = Rng::new(0x5eed);
+    for round in 0..50 {
+        let requests: Vec<_> = (0..20)
+            .map(|_| {
+                let (client, url, completed) = (client.clone(), server.url("/"), completed.clone());
+                let polls = rng.below(6);
+                let drop_body = rng.below(3) == 0;
+                Box::pin(async move {
+                    let mut request = Box::pin(async move {
+                        let response = client.get(url).await?;
+                        if drop_body {
+                            return Ok(());
+                        }
+                        response.into_body().bytes(64).await.map(|_| ())
+                    });
+                    // Poll `polls` times then give up, or run to completion.
+                    for _ in 0..polls {
+                        let step = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
+                        if step.is_ready() {
+                            completed.fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                        yield_now().await;
+                    }
+                    if polls == 0 && request.await.is_ok() {
+                        completed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }) as Pin<Box<dyn Future<Output = ()> + Send>>
+            })
+            .collect();
+        join_all(requests).await;
+        let stats = client.pool_stats();
+        assert_eq!((stats.active, stats.waiting), (0, 0), "round {round}: {stats:?}");
+    }
+    assert!(completed.load(Ordering::Relaxed) > 0);
+    assert!(server.accepted() <= 4 + client.pool_stats().dials as usize);
+    let body = client.get(server.url("/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "0123456789abcdef");
+}
+
+pub async fn unix_socket_target<R: Runtime + Default>() {
+    #[cfg(unix)]
+    {
+        let dir = std::env::temp_dir().join(format!(
+            "roundtrip-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                seen.extend_from_slice(&buf[..n]);
+            }
+            assert!(seen.starts_with(b"GET /info HTTP/1.1\r\nhost: localhost\r\n"));
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nunix").unwrap();
+        });
+        let client = builder::<R>().unix_socket(&path).build();
+        let body = client.get("http://localhost/info".parse().unwrap()).await.unwrap().into_body();
+        assert_eq!(body.bytes(16).await.unwrap(), "unix");
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+pub async fn method_and_headers_reach_the_server<R: Runtime + Default>() {
+    let seen = Arc::new(Mutex::new(None));
+    let log = seen.clone();
+    let server = Server::start(move |conn| {
+        let request = conn.read_request()?.unwrap();
+        *log.lock().unwrap() = Some(request);
+        conn.respond(b"")
+    });
+    let client = Client::<R>::new();
+    let request = Request::builder()
+        .method(Method::DELETE)
+        .uri(server.url("/item/7?force=1"))
+        .header("x-custom", "yes")
+        .body(Full::default())
+        .unwrap();
+    client.request(request).await.unwrap();
+    let request = seen.lock().unwrap().take().unwrap();
+    assert_eq!((request.method.as_str(), request.target.as_str()), ("DELETE", "/item/7?force=1"));
+    assert_eq!(request.header("host"), Some(server.addr().to_string().as_str()));
+    assert_eq!(request.header("x-custom"), Some("yes"));
+    assert!(request.header("user-agent").is_some_and(|ua| ua.starts_with("roundtrip/")));
+}
+
+/// Generates one `#[test]` per engine test for a runtime, given the runtime
+/// type and a `fn block_on<F: Future>(F) -> F::Output` path.
+#[macro_export]
+macro_rules! engine_tests {
+    ($runtime:ty, $block_on:path) => {
+        $crate::engine_tests!(@each $runtime, $block_on;
+            get_with_content_length,
+            chunked_response_with_trailers,
+            post_with_length_echoed_chunked,
+            streamed_body_is_sent_chunked,
+            sequential_requests_reuse_one_connection,
+            bodyless_response_returns_the_connection_before_the_caller_sees_it,
+            one_connection_per_host_serves_ten_concurrent_requests,
+            stale_connection_get_is_retried,
+            stale_connection_post_that_was_written_is_not_retried,
+            idempotency_key_makes_a_post_replayable,
+            expect_continue_sends_the_body_after_100,
+            expect_continue_rejected_with_close_never_sends_the_body,
+            response_head_timeout,
+            connect_error_is_typed,
+            informational_responses_are_observable,
+            trace_reports_the_phases,
+            cancel_while_dialing_keeps_the_dial_for_the_pool,
+            cancel_while_queued_for_a_connection,
+            cancel_while_writing_the_body,
+            cancel_while_awaiting_the_head,
+            cancel_mid_body_closes_the_connection,
+            cancel_mid_body_drains_a_small_rest_and_reuses,
+            random_cancellations_leave_the_pool_consistent,
+            unix_socket_target,
+            method_and_headers_reach_the_server,
+        );
+    };
+    (@each $runtime:ty, $block_on:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $block_on($crate::engine::$name::<$runtime>());
+            }
+        )*
+    };
+}

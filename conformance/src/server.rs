@@ -1,0 +1,266 @@
+//! A scripted loopback HTTP/1.1 server on std threads, identical for every
+//! runtime under test. Binds 127.0.0.1 port 0; one thread per accepted
+//! connection runs the test's handler; it counts connections and records every
+//! byte received, so a test can assert on both sides.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// How long a server read may block before the test is considered hung.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request as the server received it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    /// The method.
+    pub method: String,
+    /// The request target.
+    pub target: String,
+    /// Fields in order, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+    /// Whether the body came chunked.
+    pub chunked: bool,
+}
+
+impl ReceivedRequest {
+    /// The first value of `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// One accepted connection, as the handler sees it.
+pub struct ServerConn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    /// Index of this connection among all accepted (0-based).
+    pub index: usize,
+    received: Arc<Mutex<Vec<u8>>>,
+}
+
+impl ServerConn {
+    /// Reads until `n` more bytes are buffered or EOF; false at EOF.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        let mut chunk = [0u8; 16 * 1024];
+        while self.buf.len() < n {
+            let read = self.stream.read(&mut chunk)?;
+            if read == 0 {
+                return Ok(false);
+            }
+            self.received.lock().unwrap().extend_from_slice(&chunk[..read]);
+            self.buf.extend_from_slice(&chunk[..read]);
+        }
+        Ok(true)
+    }
+
+    /// Reads one request head; `None` at a clean EOF before any byte.
+    pub fn read_head(&mut self) -> io::Result<Option<ReceivedRequest>> {
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut parsed = httparse::Request::new(&mut headers);
+                parsed
+                    .parse(&self.buf[..end + 4])
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                let request = ReceivedRequest {
+                    method: parsed.method.unwrap_or_default().to_owned(),
+                    target: parsed.path.unwrap_or_default().to_owned(),
+                    headers: parsed
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+                        .collect(),
+                    body: Vec::new(),
+                    chunked: false,
+                };
+                self.buf.drain(..end + 4);
+                return Ok(Some(request));
+            }
+            let want = self.buf.len() + 1;
+            if !self.fill(want)? {
+                return if self.buf.is_empty() { Ok(None) } else { Err(io::ErrorKind::UnexpectedEof.into()) };
+            }
+        }
+    }
+
+    /// Reads one whole request, its body framed by content-length or chunked.
+    pub fn read_request(&mut self) -> io::Result<Option<ReceivedRequest>> {
+        let Some(mut request) = self.read_head()? else { return Ok(None) };
+        if request.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+            request.chunked = true;
+            request.body = self.read_chunked()?;
+        } else if let Some(len) = request.header("content-length") {
+            let len: usize = len.trim().parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+            request.body = self.read_exact_body(len)?;
+        }
+        Ok(Some(request))
+    }
+
+    /// Reads exactly `len` body bytes.
+    pub fn read_exact_body(&mut self, len: usize) -> io::Result<Vec<u8>> {
+        if !self.fill(len)? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(self.buf.drain(..len).collect())
+    }
+
+    fn read_line(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf[..end].to_vec();
+                self.buf.drain(..end + 2);
+                return Ok(line);
+            }
+            let want = self.buf.len() + 1;
+            if !self.fill(want)? {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
+
+    fn read_chunked(&mut self) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let line = self.read_line()?;
+            let size = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| usize::from_str_radix(l.split(';').next()?.trim(), 16).ok());
+            let size = size.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+            if size == 0 {
+                while !self.read_line()?.is_empty() {}
+                return Ok(body);
+            }
+            body.extend(self.read_exact_body(size)?);
+            if !self.read_line()?.is_empty() {
+                return Err(io::ErrorKind::InvalidData.into());
+            }
+        }
+    }
+
+    /// Writes `bytes` at once.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// Writes `bytes` in pieces of `chunk` bytes with `delay` between them.
+    pub fn write_slowly(&mut self, bytes: &[u8], chunk: usize, delay: Duration) -> io::Result<()> {
+        for piece in bytes.chunks(chunk.max(1)) {
+            self.stream.write_all(piece)?;
+            self.stream.flush()?;
+            thread::sleep(delay);
+        }
+        Ok(())
+    }
+
+    /// Writes a `200 OK` with `body` and a content-length.
+    pub fn respond(&mut self, body: &[u8]) -> io::Result<()> {
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+        self.write(&[head.as_bytes(), body].concat())
+    }
+
+    /// Half-closes: no more bytes from the server.
+    pub fn shutdown_write(&mut self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write)
+    }
+
+    /// Waits until the client closes the connection; true if it did, false if
+    /// it sent more bytes first.
+    pub fn expect_eof(&mut self) -> io::Result<bool> {
+        if !self.buf.is_empty() {
+            return Ok(false);
+        }
+        let mut byte = [0u8; 1];
+        Ok(self.stream.read(&mut byte)? == 0)
+    }
+
+    /// The raw stream, for steps this type does not name.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+}
+
+/// A running server; stops accepting when dropped.
+pub struct Server {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    received: Arc<Mutex<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// Starts a server that runs `handler` on every accepted connection.
+    pub fn start<F>(handler: F) -> Server
+    where
+        F: Fn(&mut ServerConn) -> io::Result<()> + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler = Arc::new(handler);
+        let (a, r, s) = (accepted.clone(), received.clone(), stop.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+                let _ = stream.set_nodelay(true);
+                let index = a.fetch_add(1, Ordering::SeqCst);
+                let handler = handler.clone();
+                let received = r.clone();
+                thread::spawn(move || {
+                    let mut conn = ServerConn { stream, buf: Vec::new(), index, received };
+                    let _ = handler(&mut conn);
+                });
+            }
+        });
+        Server { addr, accepted, received, stop }
+    }
+
+    /// A keep-alive server answering every request with `200 OK` and `body`.
+    pub fn ok(body: &'static [u8]) -> Server {
+        Server::start(move |conn| {
+            while conn.read_request()?.is_some() {
+                conn.respond(body)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// `http://127.0.0.1:port` + `path`.
+    pub fn url(&self, path: &str) -> http::Uri {
+        format!("http://{}{}", self.addr, path).parse().expect("valid URI")
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Every byte received, on all connections, in arrival order.
+    pub fn received(&self) -> Vec<u8> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Unblock the accept loop.
+        let _ = TcpStream::connect(self.addr);
+    }
+}

@@ -1,0 +1,223 @@
+//! Client settings and their builder.
+
+use std::num::{NonZeroU64, NonZeroUsize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+use http::header::{HeaderName, HeaderValue, USER_AGENT};
+
+use super::Client;
+use super::connect::{Connect, Connector};
+use super::runtime::Runtime;
+use crate::conn::ConnectionConfig;
+use crate::pool::PoolConfig;
+
+/// Everything a [`Client`] is configured with.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientConfig {
+    pub(crate) pool: PoolConfig,
+    pub(crate) conn: ConnectionConfig,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) total_timeout: Option<Duration>,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_buffer: usize,
+    pub(crate) default_headers: HeaderMap,
+    pub(crate) disable_keep_alives: bool,
+    pub(crate) happy_eyeballs_delay: Duration,
+    pub(crate) drain_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        let mut default_headers = HeaderMap::new();
+        default_headers
+            .insert(USER_AGENT, HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION"))));
+        Self {
+            pool: PoolConfig::default(),
+            conn: ConnectionConfig::default(),
+            connect_timeout: Some(Duration::from_secs(30)),
+            total_timeout: None,
+            max_retries: 1,
+            retry_buffer: 64 * 1024,
+            default_headers,
+            disable_keep_alives: false,
+            happy_eyeballs_delay: crate::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY,
+            drain_timeout: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default that works; see each method.
+#[must_use]
+pub struct ClientBuilder<R: Runtime> {
+    runtime: R,
+    config: ClientConfig,
+    connector: Connector,
+}
+
+impl<R: Runtime> ClientBuilder<R> {
+    /// A builder with default settings on `runtime`.
+    pub fn with_runtime(runtime: R) -> Self {
+        Self { runtime, config: ClientConfig::default(), connector: Connector::Tcp }
+    }
+
+    /// Connections per host, counting those being dialed, in use and idle;
+    /// requests beyond it wait in FIFO order. Unlimited by default (Go's
+    /// MaxConnsPerHost).
+    pub fn max_conns_per_host(mut self, max: usize) -> Self {
+        self.config.pool.max_conns_per_host = NonZeroUsize::new(max);
+        self
+    }
+
+    /// Idle connections kept per host: 32 by default (Go keeps 2, which causes
+    /// connection churn under bursts, golang/go#13801).
+    pub fn max_idle_per_host(mut self, max: usize) -> Self {
+        self.config.pool.max_idle_per_host = max;
+        self
+    }
+
+    /// Idle connections kept across hosts, least recently used evicted: 256.
+    pub fn max_idle(mut self, max: usize) -> Self {
+        self.config.pool.max_idle = max;
+        self
+    }
+
+    /// How long an idle connection is kept: 90 s; `None` keeps it until the
+    /// server closes it.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.pool.idle_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection after it served this many requests. Unlimited by default.
+    pub fn max_requests_per_conn(mut self, max: u64) -> Self {
+        self.config.pool.max_requests_per_conn = NonZeroU64::new(max);
+        self
+    }
+
+    /// Closes a connection this long after it was opened, so DNS changes are
+    /// picked up (golang/go#23427). Unlimited by default.
+    pub fn max_conn_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.config.pool.max_conn_lifetime = lifetime;
+        self
+    }
+
+    /// How long a request may wait for a connection when the per-host limit is
+    /// reached. Unlimited by default.
+    pub fn pool_wait_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.pool.wait_timeout = timeout;
+        self
+    }
+
+    /// How long to open a connection (resolution and TCP): 30 s.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for the response head once the request is written.
+    /// None by default (Go's ResponseHeaderTimeout).
+    pub fn response_head_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.conn.response_head_timeout = timeout;
+        self
+    }
+
+    /// How long the response body may stall while being read. None by default.
+    pub fn body_read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.conn.body_read_idle_timeout = timeout;
+        self
+    }
+
+    /// A deadline for each whole request, from the call to the end of the
+    /// response body, pool wait included (Go's Client.Timeout). None by default.
+    pub fn total_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.total_timeout = timeout;
+        self
+    }
+
+    /// How long to hold a body sent with `Expect: 100-continue`: 1 s.
+    pub fn expect_continue_timeout(mut self, timeout: Duration) -> Self {
+        self.config.conn.expect_continue_timeout = timeout;
+        self
+    }
+
+    /// After a response body is dropped unread, read and discard up to this
+    /// many remaining bytes (of a known length, within 100 ms) to reuse the
+    /// connection instead of closing it. Off by default, as in Go.
+    pub fn drain_on_cancel(mut self, max_bytes: Option<u64>) -> Self {
+        self.config.conn.drain_on_cancel = max_bytes;
+        self
+    }
+
+    /// Automatic retries of a request that failed on a reused connection
+    /// before any response byte, when nothing was sent or the request is
+    /// replayable (see `conn::retry`): 1.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.config.max_retries = retries;
+        self
+    }
+
+    /// Request body bytes kept while sending so the request can be replayed on
+    /// retry: 64 KiB. Larger bodies are not retried once sent.
+    pub fn retry_buffer(mut self, bytes: usize) -> Self {
+        self.config.retry_buffer = bytes;
+        self
+    }
+
+    /// A header added to every request that does not set it.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.config.default_headers.insert(name, value);
+        self
+    }
+
+    /// The `User-Agent` sent when the request has none: `roundtrip/<version>`.
+    /// `None` sends none.
+    pub fn user_agent(mut self, value: Option<HeaderValue>) -> Self {
+        match value {
+            Some(value) => self.config.default_headers.insert(USER_AGENT, value),
+            None => self.config.default_headers.remove(USER_AGENT),
+        };
+        self
+    }
+
+    /// Sends `Connection: close` on every request and never pools a connection
+    /// (Go's DisableKeepAlives).
+    pub fn disable_keep_alives(mut self, disable: bool) -> Self {
+        self.config.disable_keep_alives = disable;
+        self
+    }
+
+    /// Limits on response heads: total bytes (64 KiB) and fields (100).
+    pub fn max_response_head(mut self, bytes: usize, fields: usize) -> Self {
+        self.config.conn.head_limits.max_head_bytes = bytes;
+        self.config.conn.head_limits.max_headers = fields;
+        self
+    }
+
+    /// Delay before racing the next address of a host (RFC 8305): 250 ms.
+    pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
+        self.config.happy_eyeballs_delay = delay;
+        self
+    }
+
+    /// Connects every request to the Unix domain socket at `path` (the URI
+    /// still gives `Host` and the pool key).
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.connector = Connector::Unix(path.into());
+        self
+    }
+
+    /// Opens connections with `connector`: TLS, a proxy tunnel, an in-memory
+    /// transport, anything that yields an [`Io`](super::Io).
+    pub fn connector(mut self, connector: impl Connect) -> Self {
+        self.connector = Connector::Custom(Arc::new(connector));
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client<R> {
+        Client::from_parts(self.runtime, self.config, self.connector)
+    }
+}

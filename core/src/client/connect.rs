@@ -1,0 +1,170 @@
+//! Opening connections: TCP with happy eyeballs over every resolved address
+//! (RFC 8305, the Sans-IO [`HappyEyeballs`] driven here), a Unix socket, or a
+//! user's [`Connect`].
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use http::uri::{Authority, Scheme};
+
+use super::runtime::{Io, Runtime, Sleep};
+use crate::pool::{AttemptId, DialAction, HappyEyeballs};
+
+/// A boxed connect future.
+pub type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
+
+/// Where a connection goes: the pool key of the requests it will serve.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    scheme: Scheme,
+    authority: Authority,
+}
+
+impl Target {
+    pub(crate) fn new(scheme: Scheme, authority: Authority) -> Self {
+        Self { scheme, authority }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// The host, without brackets around an IPv6 literal.
+    pub fn host(&self) -> &str {
+        let host = crate::proto::split_authority(self.authority.as_str()).map_or("", |(h, _)| h);
+        host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// The port, or the scheme's default.
+    pub fn port(&self) -> u16 {
+        crate::proto::split_authority(self.authority.as_str())
+            .and_then(|(_, port)| port)
+            .or_else(|| crate::proto::default_port(Some(self.scheme.as_str())))
+            .unwrap_or(80)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Opens connections for a client. Implement it to add TLS, tunnels or any
+/// transport; the engine pools whatever it returns per [`Target`].
+pub trait Connect: Send + Sync + 'static {
+    /// Opens a connection to `target`. Timeouts are applied by the caller.
+    fn connect(&self, target: &Target) -> ConnectFuture;
+}
+
+/// How a client opens connections.
+#[derive(Clone)]
+pub(crate) enum Connector {
+    Tcp,
+    Unix(PathBuf),
+    Custom(Arc<dyn Connect>),
+}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Connector::Tcp => f.write_str("Tcp"),
+            Connector::Unix(path) => f.debug_tuple("Unix").field(path).finish(),
+            Connector::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+impl Connector {
+    pub(crate) async fn connect<R: Runtime>(
+        &self,
+        runtime: &R,
+        target: &Target,
+        attempt_delay: Duration,
+    ) -> io::Result<Box<dyn Io>> {
+        match self {
+            Connector::Tcp if *target.scheme() != Scheme::HTTP => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only http:// is built in; give the client a connector for TLS",
+            )),
+            Connector::Tcp => {
+                let addrs = match target.host().parse::<IpAddr>() {
+                    Ok(ip) => vec![SocketAddr::new(ip, target.port())],
+                    Err(_) => runtime.resolve(target.host().to_owned(), target.port()).await?,
+                };
+                race(runtime, addrs, attempt_delay).await
+            }
+            Connector::Unix(path) => runtime.connect_unix(path.clone()).await,
+            Connector::Custom(connect) => connect.connect(target).await,
+        }
+    }
+}
+
+/// Connects to the first address that answers, starting the next attempt
+/// after `attempt_delay` or as soon as one fails (RFC 8305 §5).
+async fn race<'a, R: Runtime>(
+    runtime: &'a R,
+    addrs: Vec<SocketAddr>,
+    attempt_delay: Duration,
+) -> io::Result<Box<dyn Io>> {
+    type Attempt<'a> = (AttemptId, Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send + 'a>>);
+    let mut eyeballs = HappyEyeballs::new(runtime.now(), addrs, attempt_delay);
+    let mut attempts: Vec<Attempt<'a>> = Vec::new();
+    let mut sleep: Option<R::Sleep> = None;
+    let mut last_error = None;
+    poll_fn(|cx| {
+        loop {
+            while let Some(action) = eyeballs.poll_action() {
+                match action {
+                    DialAction::Connect { attempt, addr } => {
+                        attempts.push((attempt, Box::pin(runtime.connect_tcp(addr))));
+                    }
+                    DialAction::Cancel { attempt } => attempts.retain(|(id, _)| *id != attempt),
+                }
+            }
+            if let Some(Err(_)) = eyeballs.outcome() {
+                return Poll::Ready(Err(last_error.take().unwrap_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotFound, "no address to connect to")
+                })));
+            }
+            let now = runtime.now();
+            let mut progress = false;
+            let mut i = 0;
+            while i < attempts.len() {
+                let (id, fut) = &mut attempts[i];
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(Ok(io)) => {
+                        eyeballs.attempt_succeeded(now, *id);
+                        return Poll::Ready(Ok(io));
+                    }
+                    Poll::Ready(Err(e)) => {
+                        eyeballs.attempt_failed(now, *id);
+                        last_error = Some(e);
+                        drop(attempts.swap_remove(i));
+                        progress = true;
+                    }
+                    Poll::Pending => i += 1,
+                }
+            }
+            if progress {
+                continue;
+            }
+            let Some(deadline) = eyeballs.poll_timeout() else { return Poll::Pending };
+            let timer = sleep.get_or_insert_with(|| runtime.sleep_until(deadline));
+            timer.reset(deadline);
+            match Pin::new(timer).poll(cx) {
+                Poll::Ready(()) => eyeballs.handle_timeout(runtime.now()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await
+}

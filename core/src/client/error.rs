@@ -1,0 +1,220 @@
+//! The one error type users see: opaque, with predicates and a `source()` chain.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+
+use crate::conn::{Direction, ExchangeError, ExchangeErrorKind, TimeoutKind};
+use crate::proto::{ProtocolError, UsageError};
+
+/// A boxed error from a user's body or connector.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Which timeout fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// Opening the connection took too long.
+    Connect,
+    /// The request waited too long for a connection from the pool.
+    PoolWait,
+    /// The response head did not arrive in time after the request was written.
+    ResponseHead,
+    /// No response body bytes arrived for too long.
+    BodyReadIdle,
+    /// The whole request, body reading included, ran past its deadline.
+    Total,
+}
+
+/// Why a request failed.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    /// Some byte of the request may have reached the server.
+    sent: bool,
+    source: Option<BoxError>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Timeout(Timeout),
+    Canceled,
+    Protocol,
+    Io,
+    ConnectionClosed,
+    RequestBody,
+    InvalidRequest,
+    BodyTooLarge,
+    Decode,
+}
+
+impl Error {
+    fn new(kind: Kind, sent: bool, source: Option<BoxError>) -> Self {
+        Self { inner: Box::new(Inner { kind, sent, source }) }
+    }
+
+    pub(crate) fn connect(source: io::Error) -> Self {
+        Self::new(Kind::Connect, false, Some(source.into()))
+    }
+
+    pub(crate) fn timeout(which: Timeout, sent: bool) -> Self {
+        Self::new(Kind::Timeout(which), sent, None)
+    }
+
+    pub(crate) fn invalid_request(source: UsageError) -> Self {
+        Self::new(Kind::InvalidRequest, false, Some(source.into()))
+    }
+
+    pub(crate) fn invalid_request_message(message: &'static str) -> Self {
+        Self::new(Kind::InvalidRequest, false, Some(message.into()))
+    }
+
+    pub(crate) fn request_body(source: BoxError) -> Self {
+        Self::new(Kind::RequestBody, true, Some(source))
+    }
+
+    pub(crate) fn body_too_large(limit: usize) -> Self {
+        Self::new(Kind::BodyTooLarge, true, Some(format!("body longer than {limit} bytes").into()))
+    }
+
+    pub(crate) fn decode(source: impl Into<BoxError>) -> Self {
+        Self::new(Kind::Decode, true, Some(source.into()))
+    }
+
+    pub(crate) fn io(direction: Direction, kind: io::ErrorKind, sent: bool) -> Self {
+        let source = io::Error::new(
+            kind,
+            format!("{} failed", if direction == Direction::Read { "read" } else { "write" }),
+        );
+        Self::new(Kind::Io, sent, Some(source.into()))
+    }
+
+    /// Maps a connection's account of a failed exchange.
+    pub(crate) fn exchange(error: ExchangeError) -> Self {
+        let sent = error.request_bytes_written;
+        match error.kind {
+            ExchangeErrorKind::Protocol(e) => Self::protocol(e, sent),
+            ExchangeErrorKind::Timeout(TimeoutKind::ResponseHead) => {
+                Self::timeout(Timeout::ResponseHead, sent)
+            }
+            ExchangeErrorKind::Timeout(TimeoutKind::BodyReadIdle) => {
+                Self::timeout(Timeout::BodyReadIdle, sent)
+            }
+            ExchangeErrorKind::Io { direction, kind } => Self::io(direction, kind, sent),
+            ExchangeErrorKind::ConnectionClosed => Self::new(Kind::ConnectionClosed, sent, None),
+            ExchangeErrorKind::Usage(e) => Self::new(Kind::InvalidRequest, sent, Some(e.into())),
+        }
+    }
+
+    pub(crate) fn protocol(source: ProtocolError, sent: bool) -> Self {
+        Self::new(Kind::Protocol, sent, Some(source.into()))
+    }
+
+    pub(crate) fn canceled(sent: bool) -> Self {
+        Self::new(Kind::Canceled, sent, None)
+    }
+
+    /// A timeout fired; see [`timeout`](Self::timeout) for which.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, Kind::Timeout(_))
+    }
+
+    /// Which timeout fired, if one did.
+    pub fn timeout_kind(&self) -> Option<Timeout> {
+        match self.inner.kind {
+            Kind::Timeout(which) => Some(which),
+            _ => None,
+        }
+    }
+
+    /// The connection could not be opened (resolution, refusal, connect timeout).
+    pub fn is_connect(&self) -> bool {
+        matches!(self.inner.kind, Kind::Connect | Kind::Timeout(Timeout::Connect))
+    }
+
+    /// The request was abandoned locally before it completed.
+    pub fn is_canceled(&self) -> bool {
+        self.inner.kind == Kind::Canceled
+    }
+
+    /// The server broke HTTP/1.1.
+    pub fn is_protocol(&self) -> bool {
+        self.inner.kind == Kind::Protocol
+    }
+
+    /// The connection failed or closed during the exchange.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.inner.kind, Kind::Io | Kind::ConnectionClosed)
+    }
+
+    /// The request waited too long for a connection from the pool.
+    pub fn is_pool_timeout(&self) -> bool {
+        self.inner.kind == Kind::Timeout(Timeout::PoolWait)
+    }
+
+    /// The request (or its body) was invalid and nothing was sent.
+    pub fn is_request(&self) -> bool {
+        matches!(self.inner.kind, Kind::InvalidRequest | Kind::RequestBody)
+    }
+
+    /// A body collected with a limit was longer than the limit.
+    pub fn is_body_too_large(&self) -> bool {
+        self.inner.kind == Kind::BodyTooLarge
+    }
+
+    /// True when no byte of the request reached the server, so sending it again
+    /// cannot repeat its effect (any method).
+    pub fn is_retryable(&self) -> bool {
+        !self.inner.sent
+            && !matches!(
+                self.inner.kind,
+                Kind::InvalidRequest | Kind::RequestBody | Kind::BodyTooLarge | Kind::Decode
+            )
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind).field("sent", &self.inner.sent);
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.inner.kind {
+            Kind::Connect => "connect failed",
+            Kind::Timeout(Timeout::Connect) => "connect timed out",
+            Kind::Timeout(Timeout::PoolWait) => "timed out waiting for a pooled connection",
+            Kind::Timeout(Timeout::ResponseHead) => "timed out waiting for the response head",
+            Kind::Timeout(Timeout::BodyReadIdle) => "timed out waiting for response body bytes",
+            Kind::Timeout(Timeout::Total) => "request timed out",
+            Kind::Canceled => "request canceled",
+            Kind::Protocol => "server broke HTTP/1.1",
+            Kind::Io => "connection failed",
+            Kind::ConnectionClosed => "connection closed before the response",
+            Kind::RequestBody => "request body failed",
+            Kind::InvalidRequest => "invalid request",
+            Kind::BodyTooLarge => "response body too large",
+            Kind::Decode => "response body could not be decoded",
+        };
+        match &self.inner.source {
+            Some(source) => write!(f, "{what}: {source}"),
+            None => f.write_str(what),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}

@@ -1,0 +1,170 @@
+//! One connection in the engine: a socket and its [`Connection`], and the loop
+//! step that moves bytes between them. The request future and the response
+//! body both drive a connection with [`Conn::drive`]; no task sits between
+//! them and the socket.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::Buf;
+
+use super::runtime::{Io, Runtime, Sleep};
+use crate::conn::{Connection, Direction};
+
+/// Bytes read per `read` call. Reads land in a per-thread scratch buffer and are
+/// copied into the connection's read buffer, so an idle connection holds no
+/// read buffer of its own.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Slices handed to one `write_vectored`: a head, and chunk framing around
+/// body pieces, rarely needs more.
+const MAX_SLICES: usize = 32;
+
+thread_local! {
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
+
+/// A socket and the protocol state of the connection over it.
+///
+/// The protocol state is boxed once per connection, so handing a connection
+/// between the pool, a request and its body moves a few words, not the state.
+pub(crate) struct Conn {
+    io: Box<dyn Io>,
+    pub(crate) proto: Box<Connection>,
+    flush_pending: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(io: Box<dyn Io>, proto: Connection) -> Self {
+        Self { io, proto: Box::new(proto), flush_pending: false }
+    }
+
+    /// One pass: write what is queued, read if the connection wants bytes,
+    /// fire due timers. Returns whether anything changed. When it returns
+    /// false, the task is registered for every event that could change it.
+    pub(crate) fn drive<R: Runtime>(
+        &mut self,
+        cx: &mut Context<'_>,
+        runtime: &R,
+        timer: &mut Timer<R>,
+    ) -> bool {
+        let now = runtime.now();
+        let mut progress = self.poll_write(cx, now);
+        progress |= self.poll_read(cx, now);
+        if timer.poll(cx, runtime, self.proto.poll_timeout()).is_ready() {
+            self.proto.handle_timeout(runtime.now());
+            progress = true;
+        }
+        progress
+    }
+
+    /// Hot path: one `writev` per call in the common case.
+    fn poll_write(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let mut progress = false;
+        while let Some(mut tx) = self.proto.poll_transmit(now) {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = tx.chunks_vectored(&mut slices);
+            match self.io.poll_write_vectored(cx, &slices[..n]) {
+                Poll::Ready(Ok(0)) => {
+                    drop(tx);
+                    self.proto.handle_io_error(now, Direction::Write, io::ErrorKind::WriteZero);
+                    return true;
+                }
+                Poll::Ready(Ok(written)) => {
+                    tx.advance(written);
+                    self.flush_pending = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    drop(tx);
+                    self.proto.handle_io_error(now, Direction::Write, e.kind());
+                    return true;
+                }
+                Poll::Pending => return progress,
+            }
+        }
+        if self.flush_pending {
+            match self.io.poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.flush_pending = false,
+                Poll::Ready(Err(e)) => {
+                    self.flush_pending = false;
+                    self.proto.handle_io_error(now, Direction::Write, e.kind());
+                    return true;
+                }
+                Poll::Pending => {}
+            }
+        }
+        progress
+    }
+
+    /// Hot path: a read only when the connection wants bytes; the runtime's
+    /// readiness tracking keeps it from costing a syscall that would block.
+    fn poll_read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        if !self.proto.wants_read() {
+            return false;
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            match self.io.poll_read(cx, &mut scratch) {
+                Poll::Ready(Ok(0)) => self.proto.handle_eof(now),
+                Poll::Ready(Ok(n)) => self.proto.handle_read(now, &scratch[..n]),
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => self.proto.handle_io_error(now, Direction::Read, e.kind()),
+                Poll::Pending => return false,
+            }
+            true
+        })
+    }
+
+    /// Checks a parked connection before reuse with one read that must not
+    /// block: EOF, an error or unsolicited bytes make it unusable. Costs no
+    /// syscall when the runtime knows the socket has nothing to read.
+    pub(crate) fn probe(&mut self, now: Instant) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        self.poll_read(&mut cx, now);
+        self.proto.is_reusable()
+    }
+
+    /// Frees what an idle connection does not need.
+    pub(crate) fn park(&mut self) {
+        self.proto.shrink_buffers();
+        while self.proto.poll_event().is_some() {}
+    }
+}
+
+/// A lazily created timer for the deadlines a future waits on.
+pub(crate) struct Timer<R: Runtime> {
+    sleep: Option<R::Sleep>,
+    armed: Option<Instant>,
+}
+
+impl<R: Runtime> Default for Timer<R> {
+    fn default() -> Self {
+        Self { sleep: None, armed: None }
+    }
+}
+
+impl<R: Runtime> Timer<R> {
+    /// Ready once `deadline` has passed; `None` never fires (and allocates nothing).
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, runtime: &R, deadline: Option<Instant>) -> Poll<()> {
+        let Some(deadline) = deadline else {
+            self.armed = None;
+            return Poll::Pending;
+        };
+        let sleep = self.sleep.get_or_insert_with(|| runtime.sleep_until(deadline));
+        if self.armed != Some(deadline) {
+            sleep.reset(deadline);
+            self.armed = Some(deadline);
+        }
+        let ready = Pin::new(sleep).poll(cx);
+        if ready.is_ready() {
+            self.armed = None;
+        }
+        ready
+    }
+}

@@ -1,0 +1,128 @@
+//! The client engine: a `Client` over any async runtime, built on the pure
+//! layers of this crate and two small traits an adapter implements
+//! ([`Runtime`], [`Io`]). It names no runtime crate.
+//!
+//! # The hot path
+//! A request checks a connection out of the pool and its own future drives
+//! that connection: it writes the head and body and reads the response head;
+//! the response [`Body`] then owns the connection and gives it back to the pool
+//! at its end. No task and no channel per request. Only dials (which outlive
+//! the request that started them, as in Go 1.23), draining after a cancel, and
+//! one reaper of idle connections per client run as tasks.
+//!
+//! Adapters: `roundtrip-tokio` and `roundtrip-smol` (which also runs under
+//! async-std). Their crate docs show the client in use.
+
+mod body;
+mod config;
+mod connect;
+mod engine;
+mod error;
+mod full;
+mod io;
+mod leased;
+mod options;
+mod request;
+mod runtime;
+mod upload;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http::{Method, Request, Response, Uri};
+
+pub use body::Body;
+pub use config::ClientBuilder;
+pub use connect::{Connect, ConnectFuture, Target};
+pub use error::{BoxError, Error, Timeout};
+pub use full::{Empty, Full};
+pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
+pub use runtime::{Io, Runtime, Sleep};
+
+pub use crate::pool::PoolStats;
+
+use config::ClientConfig;
+use connect::Connector;
+use engine::Engine;
+
+/// An HTTP/1.1 client with a connection pool. Cheap to clone; clones share
+/// the pool.
+pub struct Client<R: Runtime> {
+    engine: Arc<Engine<R>>,
+}
+
+impl<R: Runtime> Clone for Client<R> {
+    fn clone(&self) -> Self {
+        Self { engine: self.engine.clone() }
+    }
+}
+
+impl<R: Runtime + Default> Client<R> {
+    /// A client with default settings.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for a client with custom settings.
+    pub fn builder() -> ClientBuilder<R> {
+        ClientBuilder::with_runtime(R::default())
+    }
+}
+
+impl<R: Runtime + Default> Default for Client<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: Runtime> Client<R> {
+    pub(crate) fn from_parts(runtime: R, config: ClientConfig, connector: Connector) -> Self {
+        Self { engine: Arc::new(Engine::new(runtime, config, connector)) }
+    }
+
+    /// Sends `request` and returns the response once its head arrived; read
+    /// the body from the response. The future may be dropped at any point:
+    /// that cancels the request (see the crate docs on cancellation).
+    pub fn request<B>(
+        &self,
+        request: Request<B>,
+    ) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        request::send(self.engine.clone(), request)
+    }
+
+    /// `GET uri`.
+    pub fn get(&self, uri: Uri) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static {
+        self.request(with_body(Method::GET, uri, Empty))
+    }
+
+    /// `POST uri` with `body` (`Bytes`, `Vec<u8>`, `String`, `&'static str` ...).
+    pub fn post(
+        &self,
+        uri: Uri,
+        body: impl Into<Full>,
+    ) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static {
+        self.request(with_body(Method::POST, uri, body.into()))
+    }
+
+    /// Counts of idle, active, dialing and waiting connections, and totals.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.engine.stats()
+    }
+
+    /// Closes every idle connection (Go's CloseIdleConnections); connections in
+    /// use are not touched.
+    pub fn close_idle(&self) {
+        self.engine.close_idle();
+    }
+}
+
+fn with_body<B>(method: Method, uri: Uri, body: B) -> Request<B> {
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    request
+}

@@ -1,0 +1,83 @@
+//! Per-request options, set as `http::Request` extensions, and the trace
+//! events a request reports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Extensions;
+
+/// A deadline for this request, replacing the client's `total_timeout`: from
+/// the call to the end of the response body, pool wait included. A request
+/// that gives up while queued for a connection is never sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestTimeout(pub Duration);
+
+/// A callback for informational responses; see [`OnInformational`].
+pub type InformationalCallback = dyn Fn(&http::Response<()>) + Send + Sync;
+
+/// A callback for trace events; see [`Trace`].
+pub type TraceCallback = dyn Fn(&TraceEvent) + Send + Sync;
+
+/// Called with each informational (1xx) response other than 100, such as
+/// `103 Early Hints`, before the final response.
+#[derive(Clone)]
+pub struct OnInformational(pub Arc<InformationalCallback>);
+
+/// Receives the phases of a request as they happen (Go's httptrace).
+#[derive(Clone)]
+pub struct Trace(pub Arc<TraceCallback>);
+
+/// A phase of a request, reported to a [`Trace`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceEvent {
+    /// A connection was obtained.
+    GotConnection {
+        /// It had served requests before.
+        reused: bool,
+        /// How long it sat idle, if it came from the idle pool.
+        idle_for: Option<Duration>,
+        /// How long the request waited for it (a dial, or a hand-off).
+        waited: Duration,
+    },
+    /// The request head was handed to the socket.
+    HeadWritten,
+    /// `100 Continue` arrived; the body follows.
+    Continue,
+    /// The first byte of a response (informational or final) arrived.
+    FirstByte,
+    /// The final response head arrived.
+    ResponseHead,
+    /// The attempt failed on a reused connection and is sent again.
+    Retry,
+    /// The response body was read to its end.
+    BodyDone,
+}
+
+/// The options found in a request's extensions.
+#[derive(Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) on_informational: Option<OnInformational>,
+    pub(crate) trace: Option<Trace>,
+}
+
+impl Options {
+    /// Takes the options out of `extensions`; allocation-free when there are none.
+    pub(crate) fn take(extensions: &mut Extensions) -> Self {
+        if extensions.is_empty() {
+            return Self::default();
+        }
+        Self {
+            timeout: extensions.remove::<RequestTimeout>().map(|t| t.0),
+            on_informational: extensions.remove(),
+            trace: extensions.remove(),
+        }
+    }
+
+    pub(crate) fn trace(&self, event: TraceEvent) {
+        if let Some(trace) = &self.trace {
+            (trace.0)(&event);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! One request, from `Client::request` to the response head: checkout, the
+//! exchange driven by this future itself (no task, no channel), and retries
+//! by the pure classifier in `conn::retry`.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+use http::header::CONNECTION;
+use http::uri::Scheme;
+use http::{HeaderValue, Request, Response};
+
+use super::body::Body;
+use super::connect::Target;
+use super::engine::{Engine, with_deadline};
+use super::error::{BoxError, Error, Timeout};
+use super::io::Timer;
+use super::leased::Leased;
+use super::options::{Options, TraceEvent};
+use super::runtime::Runtime;
+use super::upload::Upload;
+use crate::conn::retry::classify;
+use crate::conn::{BodyAllowed, Event, ExchangeError};
+use crate::proto::{BodyKind, RequestHead, ResponseHead, TargetForm};
+
+/// How an attempt ended without a response.
+enum Failure {
+    /// The exchange failed; a retry may help.
+    Exchange(ExchangeError),
+    /// Anything else: final.
+    Final(Error),
+}
+
+pub(crate) async fn send<R, B>(
+    engine: Arc<Engine<R>>,
+    request: Request<B>,
+) -> Result<Response<Body<R>>, Error>
+where
+    R: Runtime,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (mut parts, body) = request.into_parts();
+    let options = Options::take(&mut parts.extensions);
+    let deadline = options.timeout.or(engine.config.total_timeout).map(|t| engine.runtime.now() + t);
+    let target = match (parts.uri.scheme(), parts.uri.authority()) {
+        (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
+            Target::new(scheme.clone(), authority.clone())
+        }
+        _ => return Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
+    };
+    for (name, value) in &engine.config.default_headers {
+        if !parts.headers.contains_key(name) {
+            parts.headers.insert(name, value.clone());
+        }
+    }
+    if engine.config.disable_keep_alives {
+        parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    let head = RequestHead {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        target_form: TargetForm::Origin,
+    };
+    let upload = Upload::new(body, engine.config.retry_buffer);
+    let runtime = engine.runtime.clone();
+    let attempts = attempts(engine, target, head, upload, options, deadline);
+    with_deadline(&runtime, deadline, attempts).await.unwrap_or(Err(Error::timeout(Timeout::Total, true)))
+}
+
+async fn attempts<R: Runtime>(
+    engine: Arc<Engine<R>>,
+    target: Target,
+    head: RequestHead,
+    mut upload: Upload,
+    options: Options,
+    deadline: Option<Instant>,
+) -> Result<Response<Body<R>>, Error> {
+    let mut retries = 0;
+    loop {
+        let checked = engine.checkout(&target).await?;
+        options.trace(TraceEvent::GotConnection {
+            reused: checked.lease.was_reused(),
+            idle_for: checked.lease.idle_for(),
+            waited: checked.waited,
+        });
+        let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
+        match exchange(&mut leased, &head, &mut upload, &options).await {
+            Ok((response, kind)) => {
+                options.trace(TraceEvent::ResponseHead);
+                let body = Body::new(leased, kind, upload, options, deadline);
+                return response.into_response(body).map_err(|e| Error::protocol(e, true));
+            }
+            Err(Failure::Final(error)) => return Err(error),
+            Err(Failure::Exchange(error)) => {
+                drop(leased);
+                let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
+                tracing::debug!(%error, ?decision, "request attempt failed");
+                if decision.should_retry() && retries < engine.config.max_retries && upload.rewind() {
+                    retries += 1;
+                    options.trace(TraceEvent::Retry);
+                    continue;
+                }
+                return Err(Error::exchange(error));
+            }
+        }
+    }
+}
+
+/// Sends the request on `leased` and drives it until the final response head.
+async fn exchange<R: Runtime>(
+    leased: &mut Leased<R>,
+    head: &RequestHead,
+    upload: &mut Upload,
+    options: &Options,
+) -> Result<(ResponseHead, BodyKind), Failure> {
+    let runtime = leased.engine().runtime.clone();
+    let conn = leased.conn().ok_or(Failure::Final(Error::canceled(false)))?;
+    let id = conn
+        .proto
+        .send_request(head, upload.length())
+        .map_err(|e| Failure::Final(Error::invalid_request(e)))?;
+    leased.set_exchange(id);
+    let mut timer = Timer::default();
+    let mut body_allowed = false;
+    let mut first_byte = false;
+    poll_fn(|cx| {
+        let Some(conn) = leased.conn() else {
+            return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
+        };
+        loop {
+            let mut progress = false;
+            if body_allowed {
+                progress |= upload.pump(cx, conn, id).map_err(Failure::Final)?;
+            }
+            progress |= conn.drive(cx, &runtime, &mut timer);
+            while let Some(event) = conn.proto.poll_event() {
+                progress = true;
+                match event {
+                    Event::HeadSent { .. } => options.trace(TraceEvent::HeadWritten),
+                    Event::BodyAllowed { reason, .. } => {
+                        body_allowed = true;
+                        if reason == BodyAllowed::Continue {
+                            options.trace(TraceEvent::Continue);
+                        }
+                    }
+                    Event::Informational { head, .. } => {
+                        if !std::mem::replace(&mut first_byte, true) {
+                            options.trace(TraceEvent::FirstByte);
+                        }
+                        if let (Some(callback), Ok(response)) =
+                            (&options.on_informational, head.into_response(()))
+                        {
+                            (callback.0)(&response);
+                        }
+                    }
+                    Event::Response { head, body, .. } => {
+                        if !first_byte {
+                            options.trace(TraceEvent::FirstByte);
+                        }
+                        return Poll::Ready(Ok((head, body)));
+                    }
+                    Event::RequestBodyRejected { .. } => upload.stop(),
+                    Event::Failed { error, .. } => return Poll::Ready(Err(Failure::Exchange(error))),
+                    _ => {}
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}

@@ -1,0 +1,77 @@
+//! What an adapter provides: a [`Runtime`] (spawn, clock, timers, sockets) and
+//! byte streams as [`Io`]. Everything else, every HTTP decision included, is
+//! in this crate.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// A connected byte stream: TCP, a Unix socket, TLS over either, or anything a
+/// custom connector produces.
+///
+/// The methods follow `AsyncRead`/`AsyncWrite`: `Pending` registers the
+/// task's waker, `Ok(0)` from a read is EOF.
+pub trait Io: Send + 'static {
+    /// Reads into `buf`.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Writes from `bufs`, in order; returns how many bytes were taken.
+    fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
+    /// Flushes buffered writes, if the stream buffers.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Shuts down the write side.
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+impl Io for Box<dyn Io> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        (**self).poll_read(cx, buf)
+    }
+    fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        (**self).poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        (**self).poll_flush(cx)
+    }
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        (**self).poll_shutdown(cx)
+    }
+}
+
+/// A timer future that can be moved to another deadline without reallocating.
+/// `Unpin`, so the engine can keep it inline (box a runtime's `!Unpin` timer).
+pub trait Sleep: Future<Output = ()> + Send + Unpin + 'static {
+    /// Makes the timer fire at `deadline` instead.
+    fn reset(&mut self, deadline: Instant);
+}
+
+/// The services of an async runtime the engine needs.
+///
+/// `now` must be the clock `sleep_until` measures (so tests that pause or
+/// advance the runtime's clock control every timeout).
+pub trait Runtime: Clone + Send + Sync + 'static {
+    /// The runtime's timer.
+    type Sleep: Sleep;
+
+    /// Runs `future` to completion in the background.
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// The current time.
+    fn now(&self) -> Instant;
+
+    /// A timer firing at `deadline`.
+    fn sleep_until(&self, deadline: Instant) -> Self::Sleep;
+
+    /// Resolves `host` to socket addresses with `port`.
+    fn resolve(&self, host: String, port: u16) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
+
+    /// Opens a TCP connection to `addr`, with `TCP_NODELAY` set.
+    fn connect_tcp(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Box<dyn Io>>> + Send;
+
+    /// Opens a Unix domain socket connection to `path`.
+    fn connect_unix(&self, path: PathBuf) -> impl Future<Output = io::Result<Box<dyn Io>>> + Send;
+}
