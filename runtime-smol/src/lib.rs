@@ -1,2 +1,69 @@
-//! roundtrip on smol (the engine lands with the client issue).
+//! roundtrip on smol: an HTTP/1.1 client with a Go-grade connection pool, on
+//! the async-io reactor.
+//!
+//! ```
+//! # use std::io::{Read, Write};
+//! # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! # let url = format!("http://{}/", listener.local_addr()?);
+//! # std::thread::spawn(move || {
+//! #     let (mut socket, _) = listener.accept().unwrap();
+//! #     let _ = socket.read(&mut [0; 1024]);
+//! #     socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n").unwrap();
+//! # });
+//! # smol::block_on(async {
+//! let client = roundtrip_smol::Client::new();
+//! let response = client.get(url.parse()?).await?;
+//! println!("{}", response.status());
+//! print!("{}", response.into_body().text(1 << 20).await?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # async-std
+//! async-std is discontinued upstream, but it runs on the same async-io reactor,
+//! so this crate works under it as is: drive requests with
+//! `async_std::task::block_on` or inside its tasks. To run the client's
+//! background tasks on async-std's executor too, give it a [`Spawn`]:
+//!
+//! ```
+//! #[derive(Clone, Copy, Default)]
+//! struct AsyncStd;
+//!
+//! impl roundtrip_smol::Spawn for AsyncStd {
+//!     fn spawn<F>(&self, future: F)
+//!     where
+//!         F: std::future::Future<Output = ()> + Send + 'static,
+//!     {
+//!         async_std::task::spawn(future);
+//!     }
+//! }
+//!
+//! type Client = roundtrip_core::client::Client<roundtrip_smol::Smol<AsyncStd>>;
+//! let client = Client::new();
+//! # drop(client);
+//! ```
+//! The test suite runs the whole engine test list both ways.
+//!
+//! Everything HTTP lives in `roundtrip-core`; this crate only provides the
+//! runtime ([`Smol`]) and its sockets ([`SmolIo`]).
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod io;
+mod runtime;
+
+pub use io::SmolIo;
+pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
+
+pub use roundtrip_core::client::{
+    BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
+    Target, Timeout, Trace, TraceEvent,
+};
+
+/// An HTTP/1.1 client on smol.
+pub type Client = roundtrip_core::client::Client<Smol>;
+/// Builds a [`Client`].
+pub type ClientBuilder = roundtrip_core::client::ClientBuilder<Smol>;
+/// A response body on smol.
+pub type Body = roundtrip_core::client::Body<Smol>;

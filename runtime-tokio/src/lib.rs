@@ -1,14 +1,22 @@
 //! roundtrip on Tokio: an HTTP/1.1 client with a Go-grade connection pool.
 //!
-//! ```no_run
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! ```
+//! # use std::io::{Read, Write};
+//! # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! # let url = format!("http://{}/", listener.local_addr()?);
+//! # std::thread::spawn(move || {
+//! #     let (mut socket, _) = listener.accept().unwrap();
+//! #     let _ = socket.read(&mut [0; 1024]);
+//! #     socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n").unwrap();
+//! # });
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let client = roundtrip_tokio::Client::new();
-//! let response = client.get("http://127.0.0.1:8080/".parse()?).await?;
+//! let response = client.get(url.parse()?).await?;
 //! println!("{}", response.status());
-//! println!("{}", response.into_body().text(1 << 20).await?);
-//! # Ok(())
-//! # }
+//! print!("{}", response.into_body().text(1 << 20).await?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A POST, and a body streamed from a channel of chunks:

@@ -268,6 +268,15 @@ impl<R: Runtime> Engine<R> {
     }
 }
 
+impl<R: Runtime> Drop for Engine<R> {
+    /// Wakes a sleeping reaper so it sees the client is gone and ends now,
+    /// rather than at its next deadline.
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.reaper.waker.take().into_iter().for_each(Waker::wake);
+    }
+}
+
 /// Expires idle connections while there are any. Holds only a weak reference,
 /// so a dropped client closes its pool.
 async fn reap<R: Runtime>(engine: Weak<Engine<R>>) {
