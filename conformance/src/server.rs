@@ -179,6 +179,14 @@ impl ServerConn {
         Ok(self.stream.read(&mut byte)? == 0)
     }
 
+    /// Reads and drops everything until the client closes.
+    pub fn discard_until_eof(&mut self) -> io::Result<()> {
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        while self.stream.read(&mut chunk)? > 0 {}
+        Ok(())
+    }
+
     /// The raw stream, for steps this type does not name.
     pub fn stream(&mut self) -> &mut TcpStream {
         &mut self.stream

@@ -109,3 +109,14 @@ fn cancel_of_another_id_is_a_no_op() {
     assert_eq!(s.events(), Vec::<String>::new());
     assert!(!s.conn.is_closed());
 }
+
+#[test]
+fn cancel_with_the_rest_already_buffered_reads_it_out_go_22954() {
+    let mut s = Script::default();
+    s.receiving_body(5);
+    s.read(b"hello");
+    s.conn.cancel(s.id());
+    assert_eq!(s.events(), Vec::<String>::new(), "no drain_on_cancel needed for bytes already here");
+    assert!(s.conn.is_reusable());
+    assert_eq!(s.conn.exchanges_completed(), 1);
+}

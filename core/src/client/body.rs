@@ -32,8 +32,9 @@ pub struct Body<R: Runtime> {
 struct Streaming<R: Runtime> {
     leased: Leased<R>,
     id: ExchangeId,
-    /// The rest of a request body still being sent (full duplex).
-    upload: Upload,
+    /// The rest of a request body still being sent (full duplex); boxed, as it
+    /// is rare and the body is moved around with every response.
+    upload: Option<Box<Upload>>,
     options: Options,
     remaining: Option<u64>,
     deadline: Option<Instant>,
@@ -49,13 +50,13 @@ impl<R: Runtime> Body<R> {
         options: Options,
         deadline: Option<Instant>,
     ) -> Self {
-        if kind == BodyKind::Empty && upload.is_done() {
+        if kind == BodyKind::Empty {
             // Bodyless responses give the connection back before the caller sees
             // the response, so its next request finds it idle (Go #13633).
             if let Some(conn) = leased.conn() {
                 while conn.proto.poll_event().is_some() {}
             }
-            leased.release();
+            leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
             return Self { streaming: None };
         }
         let remaining = match kind {
@@ -69,7 +70,7 @@ impl<R: Runtime> Body<R> {
             streaming: Some(Streaming {
                 leased,
                 id,
-                upload,
+                upload: (!upload.is_done()).then(|| Box::new(upload)),
                 options,
                 remaining,
                 deadline,
@@ -122,7 +123,7 @@ impl<R: Runtime> Body<R> {
             Poll::Ready(None) => {
                 if let Some(s) = self.streaming.take() {
                     s.options.trace(TraceEvent::BodyDone);
-                    s.leased.release();
+                    s.leased.release(cx, s.upload);
                 }
             }
             Poll::Ready(Some(Err(_))) => self.streaming = None,
@@ -139,8 +140,8 @@ impl<R: Runtime> Streaming<R> {
         let id = self.id;
         loop {
             let mut progress = false;
-            if !self.upload.is_done() {
-                match self.upload.pump(cx, conn, id) {
+            if let Some(upload) = self.upload.as_mut().filter(|u| !u.is_done()) {
+                match upload.pump(cx, conn, id) {
                     Ok(moved) => progress |= moved,
                     Err(e) => return Poll::Ready(Some(Err(e))),
                 }
@@ -148,22 +149,15 @@ impl<R: Runtime> Streaming<R> {
             match conn.proto.read_body(runtime.now(), id, usize::MAX) {
                 Ok(BodyChunk::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                 Ok(BodyChunk::Trailers(trailers)) => return Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
-                Ok(BodyChunk::End) => {
-                    if !self.upload.is_done() {
-                        // The response ended before the request body: the
-                        // connection cannot be reused (Go #7569).
-                        conn.proto.close();
-                    }
-                    return Poll::Ready(None);
-                }
+                Ok(BodyChunk::End) => return Poll::Ready(None),
                 Ok(BodyChunk::Pending) => {}
                 Err(e) => return Poll::Ready(Some(Err(Error::exchange(e)))),
             }
             progress |= conn.drive(cx, &runtime, &mut self.timer);
             while let Some(event) = conn.proto.poll_event() {
                 progress = true;
-                if let Event::RequestBodyRejected { .. } = event {
-                    self.upload.stop();
+                if let (Event::RequestBodyRejected { .. }, Some(upload)) = (event, self.upload.as_mut()) {
+                    upload.stop();
                 }
             }
             if progress {

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue, USER_AGENT};
 
 use super::Client;
@@ -23,7 +22,6 @@ pub(crate) struct ClientConfig {
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) max_retries: u32,
     pub(crate) retry_buffer: usize,
-    pub(crate) default_headers: HeaderMap,
     pub(crate) disable_keep_alives: bool,
     pub(crate) happy_eyeballs_delay: Duration,
     pub(crate) drain_timeout: Duration,
@@ -31,17 +29,16 @@ pub(crate) struct ClientConfig {
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        let mut default_headers = HeaderMap::new();
-        default_headers
-            .insert(USER_AGENT, HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION"))));
+        let mut conn = ConnectionConfig::default();
+        let user_agent = HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION")));
+        conn.default_headers.insert(USER_AGENT, user_agent);
         Self {
             pool: PoolConfig::default(),
-            conn: ConnectionConfig::default(),
+            conn,
             connect_timeout: Some(Duration::from_secs(30)),
             total_timeout: None,
-            max_retries: 1,
+            max_retries: 8,
             retry_buffer: 64 * 1024,
-            default_headers,
             disable_keep_alives: false,
             happy_eyeballs_delay: crate::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY,
             drain_timeout: Duration::from_millis(100),
@@ -151,9 +148,11 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
-    /// Automatic retries of a request that failed on a reused connection
+    /// Automatic resends of a request whose pooled connection failed under it
     /// before any response byte, when nothing was sent or the request is
-    /// replayable (see `conn::retry`): 1.
+    /// replayable (see `conn::retry`). Go resends as long as the failed
+    /// connection came from the pool, which after a server restart means one
+    /// resend per stale connection; this caps that: 8. Zero disables retries.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.config.max_retries = retries;
         self
@@ -168,7 +167,7 @@ impl<R: Runtime> ClientBuilder<R> {
 
     /// A header added to every request that does not set it.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.config.default_headers.insert(name, value);
+        self.config.conn.default_headers.insert(name, value);
         self
     }
 
@@ -176,8 +175,8 @@ impl<R: Runtime> ClientBuilder<R> {
     /// `None` sends none.
     pub fn user_agent(mut self, value: Option<HeaderValue>) -> Self {
         match value {
-            Some(value) => self.config.default_headers.insert(USER_AGENT, value),
-            None => self.config.default_headers.remove(USER_AGENT),
+            Some(value) => self.config.conn.default_headers.insert(USER_AGENT, value),
+            None => self.config.conn.default_headers.remove(USER_AGENT),
         };
         self
     }

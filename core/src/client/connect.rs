@@ -21,10 +21,26 @@ use crate::pool::{AttemptId, DialAction, HappyEyeballs};
 pub type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
 
 /// Where a connection goes: the pool key of the requests it will serve.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Equal when scheme and authority are equal ignoring ASCII case.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     scheme: Scheme,
     authority: Authority,
+}
+
+/// Hashes the lowercase authority in one write when it is already lowercase
+/// (nearly always): `Authority`'s own `Hash` feeds the hasher a byte at a
+/// time, which cost more than the rest of a pool checkout (hot path).
+impl std::hash::Hash for Target {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.scheme.hash(state);
+        let authority = self.authority.as_str().as_bytes();
+        if authority.iter().any(u8::is_ascii_uppercase) {
+            authority.iter().for_each(|b| state.write_u8(b.to_ascii_lowercase()));
+        } else {
+            state.write(authority);
+        }
+    }
 }
 
 impl Target {

@@ -250,13 +250,10 @@ impl<R: Runtime> Engine<R> {
 
     /// Makes sure a reaper will call the pool's `handle_timeout` at its next deadline.
     fn schedule_reaper(self: &Arc<Self>, st: &mut State) {
-        let Some(next) = st.pool.poll_timeout() else {
-            // Nothing to expire: let a sleeping reaper finish now.
-            if st.reaper.running && st.reaper.deadline.take().is_some() {
-                st.reaper.waker.take().into_iter().for_each(Waker::wake);
-            }
-            return;
-        };
+        // Nothing to expire now: a sleeping reaper finds that out at its
+        // deadline (or when the client drops). Ending it here would respawn one
+        // per request as connections go in and out of the idle list.
+        let Some(next) = st.pool.poll_timeout() else { return };
         if !st.reaper.running {
             st.reaper.running = true;
             st.reaper.deadline = Some(next);

@@ -50,11 +50,6 @@ where
         }
         _ => return Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
     };
-    for (name, value) in &engine.config.default_headers {
-        if !parts.headers.contains_key(name) {
-            parts.headers.insert(name, value.clone());
-        }
-    }
     if engine.config.disable_keep_alives {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
@@ -67,6 +62,9 @@ where
     let upload = Upload::new(body, engine.config.retry_buffer);
     let runtime = engine.runtime.clone();
     let attempts = attempts(engine, target, head, upload, options, deadline);
+    if deadline.is_none() {
+        return attempts.await;
+    }
     with_deadline(&runtime, deadline, attempts).await.unwrap_or(Err(Error::timeout(Timeout::Total, true)))
 }
 
@@ -131,11 +129,9 @@ async fn exchange<R: Runtime>(
             return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
         };
         loop {
+            // Events first, so a body allowed at once goes out with its head
+            // in one write.
             let mut progress = false;
-            if body_allowed {
-                progress |= upload.pump(cx, conn, id).map_err(Failure::Final)?;
-            }
-            progress |= conn.drive(cx, &runtime, &mut timer);
             while let Some(event) = conn.proto.poll_event() {
                 progress = true;
                 match event {
@@ -160,6 +156,14 @@ async fn exchange<R: Runtime>(
                         if !first_byte {
                             options.trace(TraceEvent::FirstByte);
                         }
+                        // A body released by this response (Go 1.23: the final
+                        // status came first and the connection stays open) goes
+                        // out now, so the connection is likely reusable by the
+                        // time the caller has the response.
+                        if body_allowed {
+                            upload.pump(cx, conn, id).map_err(Failure::Final)?;
+                            conn.drive(cx, &runtime, &mut timer);
+                        }
                         return Poll::Ready(Ok((head, body)));
                     }
                     Event::RequestBodyRejected { .. } => upload.stop(),
@@ -167,6 +171,10 @@ async fn exchange<R: Runtime>(
                     _ => {}
                 }
             }
+            if body_allowed {
+                progress |= upload.pump(cx, conn, id).map_err(Failure::Final)?;
+            }
+            progress |= conn.drive(cx, &runtime, &mut timer);
             if !progress {
                 return Poll::Pending;
             }

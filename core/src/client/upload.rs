@@ -45,7 +45,8 @@ pub(crate) struct Upload {
     /// Data frames sent so far, while they fit in `cap` bytes.
     sent: Vec<Bytes>,
     sent_bytes: usize,
-    trailers: Option<HeaderMap>,
+    /// Boxed: trailers are rare, and this struct lives in every request future.
+    trailers: Option<Box<HeaderMap>>,
     /// The body returned its end.
     ended: bool,
     /// `sent` holds every frame sent, so the body can be produced again.
@@ -127,7 +128,7 @@ impl Upload {
                 Some(data) => conn.proto.send_data(id, data),
                 None => {
                     self.done = true;
-                    conn.proto.finish(id, self.trailers.as_ref())
+                    conn.proto.finish(id, self.trailers.as_deref())
                 }
             };
             if let Err(e) = sent {
@@ -165,7 +166,7 @@ impl Upload {
                 }
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
-                        self.trailers = Some(trailers);
+                        self.trailers = Some(Box::new(trailers));
                     }
                 }
             }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use http::HeaderMap;
+
 use crate::proto::{BodyLimits, HeadLimits};
 
 /// Limits and timeouts of a [`super::Connection`]. `Default` gives the values
@@ -32,6 +34,9 @@ pub struct ConnectionConfig {
     /// length up to this many bytes, so the connection can be reused. None (close
     /// at once, as Go does) by default.
     pub drain_on_cancel: Option<u64>,
+    /// Fields written on every request that does not set them (e.g.
+    /// `User-Agent`). Empty by default.
+    pub default_headers: HeaderMap,
 }
 
 impl Default for ConnectionConfig {
@@ -45,6 +50,7 @@ impl Default for ConnectionConfig {
             body_read_idle_timeout: None,
             max_buffered_body: 64 * 1024,
             drain_on_cancel: None,
+            default_headers: HeaderMap::new(),
         }
     }
 }

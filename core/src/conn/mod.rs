@@ -27,7 +27,7 @@ pub use event::{BodyAllowed, BodyChunk, Event, ExchangeId};
 use exchange::{Exchange, Recv};
 use state::{Phase, Shared};
 
-use crate::proto::{BodyLength, Decoded, RequestHead, UsageError, encode_request_head};
+use crate::proto::{BodyLength, Decoded, RequestHead, UsageError, encode_request_head_with_defaults};
 
 /// One HTTP/1.1 client connection, driven by its caller.
 ///
@@ -88,7 +88,8 @@ impl Connection {
         }
     }
 
-    /// Starts an exchange: encodes and queues the request head.
+    /// Starts an exchange: encodes and queues the request head (with the
+    /// config's `default_headers` the request does not set).
     ///
     /// `body` says how much body follows. With a body, send it with
     /// [`send_data`](Self::send_data) and [`finish`](Self::finish) once
@@ -101,7 +102,12 @@ impl Connection {
             Phase::Closed => return Err(UsageError::Closed),
             Phase::Active(_) | Phase::Draining(_) => return Err(UsageError::Busy),
         }
-        let encoded = encode_request_head(head, body, &mut self.head_buf)?;
+        let encoded = encode_request_head_with_defaults(
+            head,
+            &self.shared.config.default_headers,
+            body,
+            &mut self.head_buf,
+        )?;
         let id = ExchangeId(self.next_id);
         self.next_id += 1;
         let bytes = self.head_buf.split().freeze();

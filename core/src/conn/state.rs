@@ -20,8 +20,9 @@
 //!    TE with CL, unsolicited bytes, a write error, EOF).
 //! 4. An exchange that fails emits `Failed` then `Closed`.
 //! 5. A cancelled exchange leaves no trace if none of its bytes was written and
-//!    none received; otherwise the connection closes, or drains a known rest of
-//!    the body within `drain_on_cancel` and becomes `Idle`.
+//!    none received; otherwise the connection closes, or reads out a rest of
+//!    the body of known length that is already buffered or within
+//!    `drain_on_cancel`, and becomes `Idle`.
 
 use std::collections::VecDeque;
 
@@ -210,10 +211,16 @@ impl Connection {
             self.set_phase(Phase::Idle);
             return;
         }
+        // The rest of the body can be read out when its length is known and
+        // either already buffered (free: Go closes here, #22954) or within
+        // `drain_on_cancel`.
         let written = matches!(ex.send, Send::Done) && ex.request_written;
-        let drainable = self.shared.config.drain_on_cancel.is_some_and(|limit| {
-            written && ex.close.is_none() && ex.known_remaining().is_some_and(|rest| rest <= limit)
-        });
+        let buffered = self.shared.rx.len() as u64;
+        let drainable = written
+            && ex.close.is_none()
+            && ex.known_remaining().is_some_and(|rest| {
+                rest <= buffered || self.shared.config.drain_on_cancel.is_some_and(|limit| rest <= limit)
+            });
         if !drainable {
             return self.close_with(CloseReason::Canceled);
         }

@@ -24,7 +24,10 @@ pub use encode::BodyEncoder;
 pub use error::{ProtocolError, UsageError};
 pub use framing::{BodyKind, Framing, response_framing, server_keeps_alive};
 pub use outgoing::Outgoing;
-pub use request::{BodyLength, EncodedHead, RequestFraming, RequestHead, TargetForm, encode_request_head};
+pub use request::{
+    BodyLength, EncodedHead, RequestFraming, RequestHead, TargetForm, encode_request_head,
+    encode_request_head_with_defaults,
+};
 pub use response::{HeadLimits, HeadParser, ResponseHead};
 
 pub(crate) use request::{default_port, split_authority};

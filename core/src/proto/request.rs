@@ -8,7 +8,7 @@
 
 use bytes::{BufMut, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 
 use super::chars::{is_safe_field_value, is_token, list_contains, list_elements, parse_content_length};
 use super::error::UsageError;
@@ -96,15 +96,32 @@ pub fn encode_request_head(
     body: BodyLength,
     dst: &mut BytesMut,
 ) -> Result<EncodedHead, UsageError> {
+    encode_request_head_with_defaults(head, &HeaderMap::new(), body, dst)
+}
+
+/// [`encode_request_head`], also writing each of `defaults` whose name the
+/// request does not set (a client's `User-Agent`, say), after the request's
+/// own fields. Saves building a map per request to merge them.
+pub fn encode_request_head_with_defaults(
+    head: &RequestHead,
+    defaults: &HeaderMap,
+    body: BodyLength,
+    dst: &mut BytesMut,
+) -> Result<EncodedHead, UsageError> {
     let start = dst.len();
-    let result = encode_into(head, body, dst);
+    let result = encode_into(head, defaults, body, dst);
     if result.is_err() {
         dst.truncate(start);
     }
     result
 }
 
-fn encode_into(head: &RequestHead, body: BodyLength, dst: &mut BytesMut) -> Result<EncodedHead, UsageError> {
+fn encode_into(
+    head: &RequestHead,
+    defaults: &HeaderMap,
+    body: BodyLength,
+    dst: &mut BytesMut,
+) -> Result<EncodedHead, UsageError> {
     let method = head.method.as_str().as_bytes();
     if !is_token(method) {
         return Err(UsageError::InvalidMethod);
@@ -119,23 +136,12 @@ fn encode_into(head: &RequestHead, body: BodyLength, dst: &mut BytesMut) -> Resu
 
     let mut facts = FieldFacts::default();
     for (name, value) in &head.headers {
-        let value = value.as_bytes();
-        if !is_token(name.as_str().as_bytes()) {
-            return Err(UsageError::InvalidHeaderName);
+        write_field(name, value.as_bytes(), &mut facts, dst)?;
+    }
+    for (name, value) in defaults {
+        if !head.headers.contains_key(name) {
+            write_field(name, value.as_bytes(), &mut facts, dst)?;
         }
-        if !is_safe_field_value(value) {
-            return Err(UsageError::InvalidHeaderValue { name: name.clone() });
-        }
-        if *name == HOST {
-            continue;
-        }
-        if !facts.observe(name, value)? {
-            continue;
-        }
-        dst.put_slice(name.as_str().as_bytes());
-        dst.put_slice(b": ");
-        dst.put_slice(value);
-        dst.put_slice(b"\r\n");
     }
 
     let framing = facts.framing(&head.method, body)?;
@@ -159,6 +165,30 @@ fn encode_into(head: &RequestHead, body: BodyLength, dst: &mut BytesMut) -> Resu
     })
 }
 
+/// Validates one field and writes it, unless it is `host` or a framing field
+/// (those are written once, by us).
+fn write_field(
+    name: &HeaderName,
+    value: &[u8],
+    facts: &mut FieldFacts,
+    dst: &mut BytesMut,
+) -> Result<(), UsageError> {
+    if !is_token(name.as_str().as_bytes()) {
+        return Err(UsageError::InvalidHeaderName);
+    }
+    if !is_safe_field_value(value) {
+        return Err(UsageError::InvalidHeaderValue { name: name.clone() });
+    }
+    if *name == HOST || !facts.observe(name, value)? {
+        return Ok(());
+    }
+    dst.put_slice(name.as_str().as_bytes());
+    dst.put_slice(b": ");
+    dst.put_slice(value);
+    dst.put_slice(b"\r\n");
+    Ok(())
+}
+
 /// What the caller's own fields say about framing and connection management.
 #[derive(Default)]
 struct FieldFacts {
@@ -172,7 +202,7 @@ struct FieldFacts {
 impl FieldFacts {
     /// Records the facts of one field; returns whether to write it as is
     /// (framing fields are written once, by us).
-    fn observe(&mut self, name: &http::HeaderName, value: &[u8]) -> Result<bool, UsageError> {
+    fn observe(&mut self, name: &HeaderName, value: &[u8]) -> Result<bool, UsageError> {
         if *name == CONTENT_LENGTH {
             let n = parse_content_length(value.trim_ascii()).ok_or(UsageError::FramingConflict)?;
             if self.content_length.is_some_and(|m| m != n) {

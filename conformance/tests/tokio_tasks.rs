@@ -1,4 +1,4 @@
-//! Tokio-specific checks: no task outlives the client, and timeouts under a
+//! Tokio-specific engine checks: no task outlives the client, and timeouts under a
 //! paused clock (`tokio::time::pause`).
 
 use std::time::Duration;

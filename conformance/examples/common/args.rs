@@ -1,0 +1,51 @@
+//! The command line every client in the comparison speaks (BENCH.md):
+//! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T]`.
+//! Shared by the reference clients (`#[path = "common/args.rs"]`).
+
+pub struct BenchArgs {
+    pub url: String,
+    pub connections: usize,
+    pub requests: u64,
+    pub method: String,
+    pub body_bytes: usize,
+    pub close: bool,
+    pub threads: usize,
+}
+
+impl BenchArgs {
+    pub fn parse() -> Self {
+        let mut args = BenchArgs {
+            url: String::new(),
+            connections: 1,
+            requests: 1,
+            method: "GET".into(),
+            body_bytes: 0,
+            close: false,
+            threads: 1,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+            match flag.as_str() {
+                "--url" => args.url = value(),
+                "--connections" => args.connections = value().parse().expect("--connections"),
+                "--requests" => args.requests = value().parse().expect("--requests"),
+                "--method" => args.method = value(),
+                "--body-bytes" => args.body_bytes = value().parse().expect("--body-bytes"),
+                "--threads" => args.threads = value().parse().expect("--threads"),
+                "--close" => args.close = true,
+                other => panic!("unknown argument {other}"),
+            }
+        }
+        assert!(!args.url.is_empty(), "--url is required");
+        args
+    }
+
+    /// The contract's result line.
+    pub fn report(client: &str, requests: u64, errors: u64, elapsed: std::time::Duration, bytes: u64) {
+        println!(
+            "{{\"client\":\"{client}\",\"requests\":{requests},\"errors\":{errors},\"elapsed_s\":{:.6},\"bytes\":{bytes}}}",
+            elapsed.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! `fetch`: a curl-like single request on roundtrip.
+//!
+//!     cargo fetch-url http://127.0.0.1:8080/ -v
+//!     cargo fetch-url http://host/upload -d 'hello' -H 'content-type: text/plain'
+//!     cargo fetch-url http://host/upload --data-binary @file.bin --expect-continue -o reply.txt
+//!
+//! Exit codes follow curl's: 0 success, 2 usage, 3 bad URL, 7 could not
+//! connect, 8 protocol error, 22 HTTP status 400 or above (the body is still
+//! written), 23 output write error, 26 input read error, 28 timeout,
+//! 56 connection failed or closed, 1 anything else.
+
+use std::fs::File;
+use std::future::poll_fn;
+use std::io::{IsTerminal, Read, Write};
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use http::{HeaderName, HeaderValue, Method, Request, Uri};
+use http_body::{Body as _, Frame, SizeHint};
+use indicatif::{ProgressBar, ProgressStyle};
+use roundtrip_tokio::{Client, Error, Full, Trace, TraceEvent};
+
+/// Sends one HTTP/1.1 request and writes the response body.
+#[derive(Parser, Debug)]
+#[command(name = "fetch", version)]
+struct Args {
+    /// The URL (http://...).
+    url: String,
+    /// Request method (default GET, or POST with a body).
+    #[arg(short = 'X', long = "request")]
+    method: Option<String>,
+    /// Request header, `Name: value`; repeatable.
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Request body text.
+    #[arg(short = 'd', long = "data", conflicts_with = "data_binary")]
+    data: Option<String>,
+    /// Request body: the text, or `@path` for a file's bytes.
+    #[arg(long = "data-binary")]
+    data_binary: Option<String>,
+    /// Send `Expect: 100-continue` and wait for the server's go-ahead.
+    #[arg(long)]
+    expect_continue: bool,
+    /// Write the body to this file instead of stdout.
+    #[arg(short = 'o', long)]
+    output: Option<String>,
+    /// Write the response head before the body.
+    #[arg(short = 'i', long)]
+    include: bool,
+    /// Print the request and response heads and each phase with its time.
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    /// Give up after this many seconds in all.
+    #[arg(long = "max-time")]
+    max_time: Option<f64>,
+    /// Give up connecting after this many seconds.
+    #[arg(long = "connect-timeout")]
+    connect_timeout: Option<f64>,
+}
+
+/// A failure: one line for the user and an exit code.
+struct Failure(u8, String);
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(fetch(args)),
+        Err(e) => Err(Failure(1, format!("cannot start tokio: {e}"))),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(code, message)) => {
+            eprintln!("fetch: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn fetch(args: Args) -> Result<u8, Failure> {
+    let uri: Uri = args.url.parse().map_err(|e| Failure(3, format!("bad URL {:?}: {e}", args.url)))?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        return Err(Failure(3, format!("bad URL {:?}: need http://host[:port]/path", args.url)));
+    }
+    let seconds = |s: f64| Duration::try_from_secs_f64(s).map_err(|_| Failure(2, format!("bad time {s}")));
+    let mut builder = Client::builder();
+    if let Some(t) = args.connect_timeout {
+        builder = builder.connect_timeout(Some(seconds(t)?));
+    }
+    if let Some(t) = args.max_time {
+        builder = builder.total_timeout(Some(seconds(t)?));
+    }
+    let client = builder.build();
+
+    let (body, has_body) = request_body(&args)?;
+    let default_method = if has_body { Method::POST } else { Method::GET };
+    let method = match &args.method {
+        Some(m) => Method::from_bytes(m.as_bytes()).map_err(|_| Failure(2, format!("bad method {m:?}")))?,
+        None => default_method,
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    for header in &args.headers {
+        let (name, value) =
+            header.split_once(':').ok_or_else(|| Failure(2, format!("bad header {header:?}")))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Failure(2, format!("bad header {header:?}")))?;
+        let value =
+            HeaderValue::from_str(value.trim()).map_err(|_| Failure(2, format!("bad header {header:?}")))?;
+        request.headers_mut().append(name, value);
+    }
+    if args.expect_continue {
+        request.headers_mut().insert("expect", HeaderValue::from_static("100-continue"));
+    }
+    let started = Instant::now();
+    if args.verbose {
+        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        eprintln!("> {} {target} HTTP/1.1", request.method());
+        eprintln!("> host: {}", request.uri().authority().map_or("", |a| a.as_str()));
+        for (name, value) in request.headers() {
+            eprintln!("> {name}: {}", String::from_utf8_lossy(value.as_bytes()));
+        }
+        eprintln!(">");
+        request.extensions_mut().insert(Trace(Arc::new(move |event: &TraceEvent| {
+            eprintln!("* {:>9.3} ms  {}", started.elapsed().as_secs_f64() * 1000.0, describe(event));
+        })));
+    }
+
+    let response = client.request(request).await.map_err(failure)?;
+    let status = response.status();
+    let mut head = format!("HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    for (name, value) in response.headers() {
+        head.push_str(&format!("{name}: {}\r\n", String::from_utf8_lossy(value.as_bytes())));
+    }
+    head.push_str("\r\n");
+    if args.verbose {
+        for line in head.trim_end().lines() {
+            eprintln!("< {line}");
+        }
+        eprintln!("<");
+    }
+
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            Box::new(File::create(path).map_err(|e| Failure(23, format!("cannot create {path}: {e}")))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let write_error = |e: std::io::Error| Failure(23, format!("cannot write the body: {e}"));
+    if args.include {
+        out.write_all(head.as_bytes()).map_err(write_error)?;
+    }
+    let mut body = response.into_body();
+    let length = body.size_hint().exact();
+    let progress = (std::io::stderr().is_terminal() && length.is_none_or(|n| n > 1 << 20)).then(|| {
+        let bar = length.map_or_else(ProgressBar::new_spinner, ProgressBar::new);
+        let style = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(failure)?;
+        if let Some(data) = frame.data_ref() {
+            out.write_all(data).map_err(write_error)?;
+            if let Some(bar) = &progress {
+                bar.inc(data.len() as u64);
+            }
+        }
+    }
+    out.flush().map_err(write_error)?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if args.verbose {
+        eprintln!("* {:>9.3} ms  done", started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(if status.as_u16() >= 400 { 22 } else { 0 })
+}
+
+fn describe(event: &TraceEvent) -> String {
+    match event {
+        TraceEvent::GotConnection { reused: true, idle_for, .. } => {
+            format!(
+                "reused a connection (idle {:.3} ms)",
+                idle_for.unwrap_or_default().as_secs_f64() * 1000.0
+            )
+        }
+        TraceEvent::GotConnection { waited, .. } => {
+            format!("connected (dial and pool wait {:.3} ms)", waited.as_secs_f64() * 1000.0)
+        }
+        TraceEvent::HeadWritten => "request head written".into(),
+        TraceEvent::Continue => "100 continue received".into(),
+        TraceEvent::FirstByte => "first response byte".into(),
+        TraceEvent::ResponseHead => "response head received".into(),
+        TraceEvent::Retry => "retrying on a new connection".into(),
+        TraceEvent::BodyDone => "body read".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn failure(error: Error) -> Failure {
+    let code = match () {
+        _ if error.is_connect() => 7,
+        _ if error.is_timeout() => 28,
+        _ if error.is_protocol() => 8,
+        _ if error.is_closed() => 56,
+        _ => 1,
+    };
+    Failure(code, error.to_string())
+}
+
+/// The request body from `-d` or `--data-binary`; files are streamed.
+fn request_body(args: &Args) -> Result<(RequestBody, bool), Failure> {
+    match (&args.data, &args.data_binary) {
+        (Some(text), _) => Ok((RequestBody::Bytes(Full::from(text.clone())), true)),
+        (None, Some(spec)) => match spec.strip_prefix('@') {
+            Some(path) => {
+                let file = File::open(path).map_err(|e| Failure(26, format!("cannot open {path}: {e}")))?;
+                let length =
+                    file.metadata().map_err(|e| Failure(26, format!("cannot read {path}: {e}")))?.len();
+                Ok((RequestBody::File { file, remaining: length }, true))
+            }
+            None => Ok((RequestBody::Bytes(Full::from(spec.clone())), true)),
+        },
+        (None, None) => Ok((RequestBody::Bytes(Full::default()), false)),
+    }
+}
+
+enum RequestBody {
+    Bytes(Full),
+    /// Read in 64 KiB pieces; blocking reads are fine for a one-request tool.
+    File {
+        file: File,
+        remaining: u64,
+    },
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            RequestBody::Bytes(full) => {
+                Pin::new(full).poll_frame(cx).map(|f| f.map(|f| f.map_err(|e| match e {})))
+            }
+            RequestBody::File { file, remaining } => {
+                if *remaining == 0 {
+                    return Poll::Ready(None);
+                }
+                let mut buf = vec![0; (*remaining).min(64 * 1024) as usize];
+                match file.read(&mut buf) {
+                    Ok(0) => Poll::Ready(Some(Err(std::io::ErrorKind::UnexpectedEof.into()))),
+                    Ok(n) => {
+                        buf.truncate(n);
+                        *remaining -= n as u64;
+                        Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+                    }
+                    Err(e) => Poll::Ready(Some(Err(e))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            RequestBody::Bytes(full) => full.is_end_stream(),
+            RequestBody::File { remaining, .. } => *remaining == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            RequestBody::Bytes(full) => full.size_hint(),
+            RequestBody::File { remaining, .. } => SizeHint::with_exact(*remaining),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Results of a run: per-worker statistics, merged into a summary printed as
+//! text or as one JSON object.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use http::Uri;
+use roundtrip_core::client::{Error, PoolStats};
+
+use crate::args::Plan;
+use crate::cpu::CpuTime;
+
+/// What one worker saw.
+pub struct Stats {
+    /// Latency of successful requests, in microseconds.
+    latency: Histogram<u64>,
+    statuses: BTreeMap<u16, u64>,
+    errors: BTreeMap<&'static str, u64>,
+    bytes: u64,
+    requests: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Stats {
+    pub fn new() -> Self {
+        Self {
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
+            statuses: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            bytes: 0,
+            requests: 0,
+        }
+    }
+
+    pub fn response(&mut self, status: u16, bytes: u64, latency: Duration) {
+        self.requests += 1;
+        self.bytes += bytes;
+        *self.statuses.entry(status).or_default() += 1;
+        let _ = self.latency.record((latency.as_micros() as u64).max(1));
+    }
+
+    pub fn error(&mut self, error: &Error) {
+        self.requests += 1;
+        *self.errors.entry(kind(error)).or_default() += 1;
+    }
+
+    pub fn merge(&mut self, other: Stats) {
+        let _ = self.latency.add(&other.latency);
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
+        for (kind, n) in other.errors {
+            *self.errors.entry(kind).or_default() += n;
+        }
+        self.bytes += other.bytes;
+        self.requests += other.requests;
+    }
+}
+
+fn kind(error: &Error) -> &'static str {
+    match () {
+        _ if error.is_connect() => "connect",
+        _ if error.is_pool_timeout() => "pool timeout",
+        _ if error.is_timeout() => "timeout",
+        _ if error.is_protocol() => "protocol",
+        _ if error.is_closed() => "connection closed",
+        _ if error.is_request() => "request",
+        _ => "other",
+    }
+}
+
+/// The merged outcome of a run.
+pub struct Summary {
+    pub requests: u64,
+    pub errors: u64,
+    stats: Stats,
+    elapsed: Duration,
+    cpu: Option<CpuTime>,
+    pool: PoolStats,
+    target: Uri,
+    connections: usize,
+    embedded: bool,
+}
+
+impl Summary {
+    pub fn new(
+        stats: Stats,
+        elapsed: Duration,
+        cpu: Option<CpuTime>,
+        pool: PoolStats,
+        plan: &Plan,
+        target: Uri,
+        embedded: bool,
+    ) -> Self {
+        let errors = stats.errors.values().sum();
+        Self {
+            requests: stats.requests,
+            errors,
+            stats,
+            elapsed,
+            cpu,
+            pool,
+            target,
+            connections: plan.connections,
+            embedded,
+        }
+    }
+
+    fn per_second(&self, n: f64) -> f64 {
+        n / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile_ms(&self, q: f64) -> f64 {
+        self.stats.latency.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    fn reuse_rate(&self) -> f64 {
+        if self.requests == 0 { 0.0 } else { self.pool.reuses as f64 / self.requests as f64 }
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Target:        {} ({} concurrent)", self.target, self.connections);
+        let _ = writeln!(
+            out,
+            "Requests:      {} ({} errors) in {:.3} s",
+            self.requests,
+            self.errors,
+            self.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(out, "Requests/sec:  {:.1}", self.per_second(self.requests as f64));
+        let _ = writeln!(
+            out,
+            "Transfer:      {} body bytes, {}/s",
+            self.stats.bytes,
+            human_bytes(self.per_second(self.stats.bytes as f64))
+        );
+        if let Some(cpu) = self.cpu.filter(|_| self.requests > 0) {
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / self.requests as f64;
+            let _ = writeln!(
+                out,
+                "CPU/request:   {:.1} us (user {:.1}, system {:.1}){}",
+                per(cpu.total()),
+                per(cpu.user),
+                per(cpu.system),
+                if self.embedded { ", embedded server included" } else { "" }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Connections:   {} opened, reuse rate {:.2}%",
+            self.pool.dials,
+            self.reuse_rate() * 100.0
+        );
+        if !self.stats.latency.is_empty() {
+            let _ = writeln!(
+                out,
+                "Latency (ms):  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+                self.percentile_ms(0.5),
+                self.percentile_ms(0.9),
+                self.percentile_ms(0.99),
+                self.percentile_ms(0.999),
+                self.stats.latency.max() as f64 / 1000.0
+            );
+            out.push_str(&self.histogram());
+        }
+        let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+        let _ = writeln!(
+            out,
+            "Status codes:  {}",
+            if statuses.is_empty() { "none".into() } else { statuses.join(", ") }
+        );
+        let errors: Vec<String> = self.stats.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        let _ = writeln!(
+            out,
+            "Errors:        {}",
+            if errors.is_empty() { "none".into() } else { errors.join(", ") }
+        );
+        out
+    }
+
+    /// Latency distribution in buckets doubling from the fastest request.
+    fn histogram(&self) -> String {
+        let h = &self.stats.latency;
+        let mut out = String::new();
+        let total = h.len().max(1) as f64;
+        let mut low = h.min().max(1);
+        while low <= h.max() {
+            let high = low * 2;
+            let count: u64 = h
+                .iter_recorded()
+                .filter(|v| (low..high).contains(&v.value_iterated_to()))
+                .map(|v| v.count_at_value())
+                .sum();
+            if count > 0 {
+                let bar = "#".repeat(((count as f64 / total) * 40.0).ceil() as usize);
+                let _ = writeln!(out, "  {:>9.3} ms  {:>8}  {bar}", low as f64 / 1000.0, count);
+            }
+            low = high;
+        }
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("\"{s}\":{n}")).collect();
+        let errors: Vec<String> = self.stats.errors.iter().map(|(k, n)| format!("\"{k}\":{n}")).collect();
+        let cpu = self.cpu.map_or("null".to_owned(), |c| format!("{:.6}", c.total().as_secs_f64()));
+        format!(
+            concat!(
+                "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
+                "\"cpu_s\":{},\"connections\":{},\"reuse_rate\":{:.4},",
+                "\"latency_ms\":{{\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"max\":{:.3}}},",
+                "\"status\":{{{}}},\"error_kinds\":{{{}}}}}"
+            ),
+            self.requests,
+            self.errors,
+            self.elapsed.as_secs_f64(),
+            self.stats.bytes,
+            cpu,
+            self.pool.dials,
+            self.reuse_rate(),
+            self.percentile_ms(0.5),
+            self.percentile_ms(0.9),
+            self.percentile_ms(0.99),
+            self.percentile_ms(0.999),
+            self.stats.latency.max() as f64 / 1000.0,
+            statuses.join(","),
+            errors.join(","),
+        )
+    }
+}
+
+fn human_bytes(n: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut n = n;
+    let mut unit = 0;
+    while n >= 1024.0 && unit < UNITS.len() - 1 {
+        n /= 1024.0;
+        unit += 1;
+    }
+    format!("{n:.1} {}", UNITS[unit])
+}

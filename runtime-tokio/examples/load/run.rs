@@ -1,0 +1,177 @@
+//! Runs a plan: `connections` workers, each sending requests back to back on
+//! the shared client until the count or the time is up.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use http::{Request, Uri};
+use http_body::Body as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use roundtrip_core::client::{Client, ClientBuilder, Full, Runtime};
+
+use crate::args::Plan;
+use crate::cpu::CpuTime;
+use crate::report::{Stats, Summary};
+use crate::server;
+
+/// What the workers share.
+struct Shared {
+    remaining: Option<AtomicU64>,
+    deadline: Option<Instant>,
+    done: AtomicU64,
+}
+
+impl Shared {
+    /// Claims the next request; false when the run is over.
+    fn claim(&self) -> bool {
+        if let Some(remaining) = &self.remaining {
+            return remaining
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+        }
+        self.deadline.is_some_and(|deadline| Instant::now() < deadline)
+    }
+}
+
+pub fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    let runtime = builder.enable_all().build().map_err(|e| format!("cannot start tokio: {e}"))?;
+    runtime.block_on(async {
+        let builder = roundtrip_tokio::Client::builder();
+        execute(plan, builder, |future| {
+            let task = tokio::spawn(future);
+            async move { task.await.unwrap_or_default() }
+        })
+        .await
+    })
+}
+
+pub fn on_smol(plan: Plan) -> Result<Summary, String> {
+    smol::block_on(async {
+        let builder = roundtrip_smol::Client::builder();
+        execute(plan, builder, smol::spawn).await
+    })
+}
+
+async fn execute<R, S, J>(plan: Plan, builder: ClientBuilder<R>, spawn: S) -> Result<Summary, String>
+where
+    R: Runtime,
+    S: Fn(Pin<Box<dyn std::future::Future<Output = Stats> + Send>>) -> J,
+    J: std::future::Future<Output = Stats>,
+{
+    let (url, embedded) = match &plan.url {
+        Some(url) => (url.clone(), false),
+        None => {
+            let server = server::start().map_err(|e| format!("cannot start the embedded server: {e}"))?;
+            let url: Uri = format!("http://{}/small", server.addr).parse().map_err(|e| format!("{e}"))?;
+            eprintln!("load: no URL given, loading an embedded loopback server at {url}");
+            (url, true)
+        }
+    };
+    let client = builder
+        .max_conns_per_host(plan.connections)
+        .max_idle_per_host(plan.connections)
+        .disable_keep_alives(plan.close)
+        .build();
+    let shared = Arc::new(Shared {
+        remaining: plan.requests.map(AtomicU64::new),
+        deadline: plan.duration.map(|d| Instant::now() + d),
+        done: AtomicU64::new(0),
+    });
+    let plan = Arc::new(plan);
+    let progress = progress_bar(&plan, &shared);
+    let (cpu_before, started) = (CpuTime::now(), Instant::now());
+    let workers: Vec<J> = (0..plan.connections)
+        .map(|_| spawn(Box::pin(worker(client.clone(), url.clone(), plan.clone(), shared.clone()))))
+        .collect();
+    let mut stats = Stats::new();
+    for worker in workers {
+        stats.merge(worker.await);
+    }
+    let elapsed = started.elapsed();
+    let cpu = CpuTime::now().zip(cpu_before).map(|(after, before)| after.since(before));
+    if let Some((bar, stop)) = progress {
+        stop.store(true, Ordering::Relaxed);
+        bar.finish_and_clear();
+    }
+    Ok(Summary::new(stats, elapsed, cpu, client.pool_stats(), &plan, url, embedded))
+}
+
+async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared: Arc<Shared>) -> Stats {
+    let mut stats = Stats::new();
+    while shared.claim() {
+        let started = Instant::now();
+        let mut request = Request::new(Full::from(plan.body.clone()));
+        *request.method_mut() = plan.method.clone();
+        *request.uri_mut() = url.clone();
+        *request.headers_mut() = plan.headers.clone();
+        match client.request(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let mut body = response.into_body();
+                let mut bytes = 0u64;
+                let mut failed = None;
+                while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                    match frame {
+                        Ok(frame) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    None => stats.response(status, bytes, started.elapsed()),
+                    Some(e) => stats.error(&e),
+                }
+            }
+            Err(e) => stats.error(&e),
+        }
+        shared.done.fetch_add(1, Ordering::Relaxed);
+    }
+    stats
+}
+
+/// A progress bar on stderr, refreshed by a thread, when stderr is a terminal.
+fn progress_bar(plan: &Plan, shared: &Arc<Shared>) -> Option<(ProgressBar, Arc<AtomicBool>)> {
+    if !plan.progress {
+        return None;
+    }
+    let (bar, total) = match (plan.requests, plan.duration) {
+        (Some(n), _) => (ProgressBar::new(n), None),
+        (None, Some(d)) => (ProgressBar::new(d.as_millis() as u64), Some(Instant::now())),
+        (None, None) => return None,
+    };
+    let template = if total.is_some() {
+        "{bar:40} {elapsed}/{duration} {msg}"
+    } else {
+        "{bar:40} {pos}/{len} {per_sec} {msg}"
+    };
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (bar2, stop2, shared) = (bar.clone(), stop.clone(), shared.clone());
+    thread::spawn(move || {
+        while !stop2.load(Ordering::Relaxed) {
+            let done = shared.done.load(Ordering::Relaxed);
+            match total {
+                Some(started) => {
+                    bar2.set_position(started.elapsed().as_millis() as u64);
+                    bar2.set_message(format!("{done} requests"));
+                }
+                None => bar2.set_position(done),
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    Some((bar, stop))
+}
