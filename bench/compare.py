@@ -45,6 +45,7 @@ SCENARIOS = {
 
 CLIENTS = {
     "roundtrip": [os.path.join(TARGET, "examples", "load"), "--json"],
+    "roundtrip (smol)": [os.path.join(TARGET, "examples", "load"), "--json", "--runtime", "smol"],
     "hyper-util (mt, 1 worker)": [os.path.join(TARGET, "examples", "bench_hyper"), "--threads", "1"],
     "hyper-util (current-thread)": [os.path.join(TARGET, "examples", "bench_hyper"), "--threads", "0"],
     "floor (inline async)": [os.path.join(TARGET, "examples", "bench_floor")],

@@ -84,6 +84,9 @@ fn main() -> ExitCode {
 
 async fn fetch(args: Args) -> Result<u8, Failure> {
     let uri: Uri = args.url.parse().map_err(|e| Failure(3, format!("bad URL {:?}: {e}", args.url)))?;
+    if uri.scheme_str() == Some("https") {
+        return Err(Failure(1, "https:// needs a TLS connector, which this tool does not have".into()));
+    }
     if uri.scheme_str() != Some("http") || uri.host().is_none() {
         return Err(Failure(3, format!("bad URL {:?}: need http://host[:port]/path", args.url)));
     }
@@ -125,6 +128,9 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         eprintln!("> host: {}", request.uri().authority().map_or("", |a| a.as_str()));
         for (name, value) in request.headers() {
             eprintln!("> {name}: {}", String::from_utf8_lossy(value.as_bytes()));
+        }
+        if !request.headers().contains_key("user-agent") {
+            eprintln!("> user-agent: roundtrip/{}", env!("CARGO_PKG_VERSION"));
         }
         eprintln!(">");
         request.extensions_mut().insert(Trace(Arc::new(move |event: &TraceEvent| {

@@ -1,0 +1,137 @@
+//! The `load` and `fetch` tools, run as a user would: as processes, checking
+//! their output and exit codes. `cargo test` builds the examples first.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use roundtrip_conformance::server::Server;
+
+fn tool(name: &str) -> Command {
+    // target/<profile>/deps/tools-<hash> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let dir: PathBuf = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples");
+    Command::new(dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = command.output().expect("the example is built by cargo test");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+#[test]
+fn load_without_a_url_loads_its_embedded_server() {
+    let (code, stdout, stderr) =
+        run(tool("load").args(["--requests", "300", "--connections", "4", "--json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("embedded loopback server"), "{stderr}");
+    let json = stdout.trim();
+    for key in [
+        "\"client\":\"roundtrip\"",
+        "\"requests\":300",
+        "\"errors\":0",
+        "\"bytes\":30000",
+        "\"elapsed_s\":",
+        "\"connections\":4",
+    ] {
+        assert!(json.contains(key), "{key} missing in {json}");
+    }
+}
+
+#[test]
+fn load_prints_a_readable_summary() {
+    let server = Server::ok(b"0123456789");
+    let url = server.url("/x").to_string();
+    let (code, stdout, stderr) = run(tool("load").args([url.as_str(), "-n", "100", "-c", "2"]));
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "Requests:      100 (0 errors)",
+        "Requests/sec:",
+        "Latency (ms):",
+        "Status codes:  200: 100",
+        "Errors:        none",
+        "Connections:   2 opened",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing in\n{stdout}");
+    }
+    assert_eq!(server.accepted(), 2);
+}
+
+#[test]
+fn load_rejects_bad_input_with_one_line() {
+    let (code, _, stderr) = run(tool("load").args(["ftp://x", "-n", "1"]));
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn fetch_writes_head_and_body_and_exits_zero() {
+    let server = Server::ok(b"hello");
+    let (code, stdout, stderr) =
+        run(tool("fetch").args([server.url("/greeting").to_string().as_str(), "-i", "-v"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\r\n") && stdout.ends_with("\r\n\r\nhello"), "{stdout}");
+    for phase in [
+        "> GET /greeting HTTP/1.1",
+        "connected",
+        "request head written",
+        "first response byte",
+        "< HTTP/1.1 200 OK",
+        "done",
+    ] {
+        assert!(stderr.contains(phase), "{phase:?} missing in\n{stderr}");
+    }
+}
+
+#[test]
+fn fetch_exit_codes_tell_failures_apart() {
+    let not_found = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n\r\nnope")
+    });
+    let (code, stdout, _) = run(tool("fetch").arg(not_found.url("/").to_string()));
+    assert_eq!((code, stdout.as_str()), (22, "nope"), "HTTP errors exit 22 and still write the body");
+
+    let (code, _, stderr) = run(tool("fetch").arg("not a url"));
+    assert_eq!(code, 3);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (code, _, stderr) = run(tool("fetch").arg(format!("http://{refused}/")));
+    assert_eq!(code, 7, "{stderr}");
+
+    let garbage = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(b"HTTP/9.9 200 OK\r\n\r\n")
+    });
+    let (code, _, stderr) = run(tool("fetch").arg(garbage.url("/").to_string()));
+    assert_eq!(code, 8, "{stderr}");
+
+    let silent = Server::start(|conn| {
+        conn.read_request()?;
+        conn.expect_eof()?;
+        Ok(())
+    });
+    let (code, _, stderr) =
+        run(tool("fetch").args([silent.url("/").to_string().as_str(), "--max-time", "0.2"]));
+    assert_eq!(code, 28, "{stderr}");
+}
+
+#[test]
+fn fetch_sends_a_body_from_a_file() {
+    let server = Server::start(|conn| {
+        let request = conn.read_request()?.unwrap();
+        assert_eq!(request.header("content-length"), Some("11"));
+        conn.respond(&request.body)
+    });
+    let path = std::env::temp_dir().join(format!("roundtrip-fetch-{}.txt", std::process::id()));
+    std::fs::write(&path, "from a file").unwrap();
+    let data = format!("@{}", path.display());
+    let (code, stdout, stderr) =
+        run(tool("fetch").args([server.url("/").to_string().as_str(), "--data-binary", data.as_str()]));
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!((code, stdout.as_str()), (0, "from a file"), "{stderr}");
+}
