@@ -62,6 +62,8 @@ pub enum Step {
     HalfClose,
     /// Close the connection now.
     Close,
+    /// Abort the connection: a TCP reset (SO_LINGER 0), not a FIN.
+    Reset,
     /// Wait until the client closes; fails the scenario if it sends bytes.
     ExpectEof,
 }
@@ -314,6 +316,7 @@ fn run_script(conn: &mut ServerConn, script: &[Step]) -> io::Result<()> {
             Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
             Step::HalfClose => conn.shutdown_write()?,
             Step::Close => return Ok(()),
+            Step::Reset => return conn.reset(),
             Step::ExpectEof => {
                 if !conn.expect_eof()? {
                     return Err(io::Error::other("the client sent bytes where it should have closed"));

@@ -179,6 +179,12 @@ impl ServerConn {
         Ok(self.stream.read(&mut byte)? == 0)
     }
 
+    /// Arms a TCP reset: with SO_LINGER 0, closing the connection (when the
+    /// handler returns) sends RST instead of FIN.
+    pub fn reset(&mut self) -> io::Result<()> {
+        socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO))
+    }
+
     /// Reads and drops everything until the client closes.
     pub fn discard_until_eof(&mut self) -> io::Result<()> {
         self.buf.clear();

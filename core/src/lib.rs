@@ -17,7 +17,7 @@
 //! driver drains `poll_transmit`, then `poll_timeout`, then `poll_event` (or
 //! `poll_action`). Nothing happens between calls.
 //!
-//! # A GET and an `Expect: 100-continue` PUT, through bytes only
+//! # A GET and an `Expect: 100-continue` POST, through bytes only
 //! ```
 //! use std::time::Instant;
 //! use bytes::{Buf, Bytes};
@@ -52,15 +52,15 @@
 //! assert!(matches!(conn.poll_event(), Some(Event::Finished { .. })));
 //! assert!(conn.is_reusable());
 //!
-//! // PUT with Expect: 100-continue: the body waits for the server's go-ahead.
-//! let mut put = RequestHead::new(Method::PUT, Uri::from_static("http://example.com/upload"));
-//! put.headers.insert("expect", "100-continue".parse()?);
-//! let id = conn.send_request(&put, BodyLength::Known(4))?;
+//! // POST with Expect: 100-continue: the body waits for the server's go-ahead.
+//! let mut post = RequestHead::new(Method::POST, Uri::from_static("http://example.com/upload"));
+//! post.headers.insert("expect", "100-continue".parse()?);
+//! let id = conn.send_request(&post, BodyLength::Known(4))?;
 //! conn.send_data(id, Bytes::from_static(b"data"))?;
 //! conn.finish(id, None)?;
 //! assert_eq!(
 //!     written(&mut conn, now),
-//!     b"PUT /upload HTTP/1.1\r\nhost: example.com\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n",
+//!     b"POST /upload HTTP/1.1\r\nhost: example.com\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n",
 //! );
 //! conn.handle_read(now, b"HTTP/1.1 100 Continue\r\n\r\n");
 //! assert_eq!(written(&mut conn, now), b"data");
