@@ -58,12 +58,7 @@ fn main() {
                 })
             })
             .collect();
-        let (mut errors, mut bytes) = (0, 0);
-        for worker in workers {
-            let (e, b) = worker.await.expect("worker");
-            errors += e;
-            bytes += b;
-        }
+        let (errors, bytes) = args::sum(workers).await;
         args::BenchArgs::report("hyper-util", args.requests, errors, started.elapsed(), bytes);
     });
 }

@@ -4,17 +4,15 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use http::{HeaderName, HeaderValue, Request};
-use http_body::Frame;
 use roundtrip_core::client::{Client, ClientBuilder, Empty, Error, Full, Runtime};
 use roundtrip_core::conn::{BodyChunk, Connection, ConnectionConfig, Event, ExchangeErrorKind};
 use roundtrip_core::proto::{BodyLength, RequestHead};
 
+use crate::engine::Chunks;
 use crate::scenario::{Fail, Outcome, Req, ReqBody, Scenario, Settings};
 use crate::sync::join_all;
 
@@ -121,22 +119,6 @@ fn configure<R: Runtime>(mut builder: ClientBuilder<R>, s: &Settings) -> ClientB
     builder.drain_on_cancel(s.drain_on_cancel).disable_keep_alives(s.disable_keep_alives)
 }
 
-/// A request body of chunks of unknown length.
-struct Chunks(Vec<&'static [u8]>);
-
-impl http_body::Body for Chunks {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        let next = (!self.0.is_empty()).then(|| self.0.remove(0));
-        Poll::Ready(next.map(|chunk| Ok(Frame::data(Bytes::from_static(chunk)))))
-    }
-}
-
 fn uri(addr: &SocketAddr, path: &str) -> http::Uri {
     format!("http://{addr}{path}").parse().unwrap()
 }
@@ -155,7 +137,10 @@ async fn engine_request<R: Runtime + Default>(
     let response = match &req.body {
         ReqBody::None => client.request(build(req, uri, Empty)).await,
         ReqBody::Bytes(bytes) => client.request(build(req, uri, Full::from(*bytes))).await,
-        ReqBody::Chunks(chunks) => client.request(build(req, uri, Chunks(chunks.clone()))).await,
+        ReqBody::Chunks(chunks) => {
+            let chunks = chunks.iter().map(|c| Bytes::from_static(c)).collect();
+            client.request(build(req, uri, Chunks(chunks))).await
+        }
     };
     match response {
         Err(e) => Seen::Fails(fail(&e)),

@@ -2,6 +2,9 @@
 //! whole and at arbitrary split points and read sizes.
 #![no_main]
 
+#[path = "common/split.rs"]
+mod split;
+
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use roundtrip_core::proto::{BodyDecoder, BodyKind, BodyLimits, Decoded, ProtocolError};
@@ -9,15 +12,7 @@ use roundtrip_core::proto::{BodyDecoder, BodyKind, BodyLimits, Decoded, Protocol
 fuzz_target!(|input: (Vec<u16>, u8, &[u8])| {
     let (cuts, max, data) = input;
     let whole = decode(&[data], usize::MAX);
-    let mut points: Vec<usize> = cuts.iter().map(|&c| usize::from(c) % (data.len() + 1)).collect();
-    points.sort_unstable();
-    let mut pieces = Vec::new();
-    let mut last = 0;
-    for p in points {
-        pieces.push(&data[last..p]);
-        last = p;
-    }
-    pieces.push(&data[last..]);
+    let pieces = split::pieces(data, &cuts);
     assert_eq!(whole, decode(&pieces, usize::from(max).max(1)));
 });
 

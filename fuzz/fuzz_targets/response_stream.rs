@@ -2,6 +2,9 @@
 //! split points: no panic, never more consumed than given, whole and split agree.
 #![no_main]
 
+#[path = "common/split.rs"]
+mod split;
+
 use bytes::BytesMut;
 use http::Method;
 use libfuzzer_sys::fuzz_target;
@@ -13,15 +16,7 @@ fuzz_target!(|input: (bool, Vec<u16>, &[u8])| {
     let (head_request, cuts, data) = input;
     let method = if head_request { Method::HEAD } else { Method::GET };
     let whole = run(&method, &[data]);
-    let mut points: Vec<usize> = cuts.iter().map(|&c| usize::from(c) % (data.len() + 1)).collect();
-    points.sort_unstable();
-    let mut pieces = Vec::new();
-    let mut last = 0;
-    for p in points {
-        pieces.push(&data[last..p]);
-        last = p;
-    }
-    pieces.push(&data[last..]);
+    let pieces = split::pieces(data, &cuts);
     assert_eq!(whole, run(&method, &pieces));
 });
 

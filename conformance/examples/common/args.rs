@@ -49,3 +49,14 @@ impl BenchArgs {
         );
     }
 }
+
+/// Sums the (errors, bytes) each worker task returns.
+pub async fn sum(workers: Vec<tokio::task::JoinHandle<(u64, u64)>>) -> (u64, u64) {
+    let (mut errors, mut bytes) = (0, 0);
+    for worker in workers {
+        let (e, b) = worker.await.expect("worker");
+        errors += e;
+        bytes += b;
+    }
+    (errors, bytes)
+}

@@ -186,22 +186,24 @@ impl Summary {
         out
     }
 
-    /// Latency distribution in buckets doubling from the fastest request.
+    /// Latency distribution in ten buckets spaced evenly on a log scale from
+    /// the fastest to the slowest request.
     fn histogram(&self) -> String {
         let h = &self.stats.latency;
         let mut out = String::new();
         let total = h.len().max(1) as f64;
-        let mut low = h.min().max(1);
-        while low <= h.max() {
-            let high = low * 2;
-            let count: u64 = h
-                .iter_recorded()
-                .filter(|v| (low..high).contains(&v.value_iterated_to()))
-                .map(|v| v.count_at_value())
-                .sum();
+        let (min, max) = (h.min().max(1) as f64, h.max().max(1) as f64);
+        let step = (max / min).powf(0.1).max(1.0 + 1e-9);
+        let mut low = min;
+        while low <= max * (1.0 + 1e-9) {
+            let high = low * step;
+            let in_bucket = |v: &hdrhistogram::iterators::IterationValue<u64>| {
+                (low..high).contains(&(v.value_iterated_to() as f64))
+            };
+            let count: u64 = h.iter_recorded().filter(in_bucket).map(|v| v.count_at_value()).sum();
             if count > 0 {
                 let bar = "#".repeat(((count as f64 / total) * 40.0).ceil() as usize);
-                let _ = writeln!(out, "  {:>9.3} ms  {:>8}  {bar}", low as f64 / 1000.0, count);
+                let _ = writeln!(out, "  {:>9.3} ms  {:>8}  {bar}", low / 1000.0, count);
             }
             low = high;
         }
