@@ -132,8 +132,8 @@ impl Conn {
 
     /// Frees what an idle connection does not need.
     pub(crate) fn park(&mut self) {
-        self.proto.shrink_buffers();
         while self.proto.poll_event().is_some() {}
+        self.proto.shrink_buffers();
     }
 }
 

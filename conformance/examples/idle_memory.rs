@@ -1,0 +1,79 @@
+//! BENCH.md S6, approximately: open N connections at once (N concurrent GETs,
+//! so none can reuse another's), let them idle in the pool, and report the
+//! client's VmRSS growth and live heap bytes per idle connection.
+//!
+//!     cargo run --release -p roundtrip-conformance --example idle_memory -- http://127.0.0.1:PORT/small 5000
+//!
+//! The URL should be a server that keeps connections open (nginx with a high
+//! `worker_connections`); raise `ulimit -n` above N.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Counts live heap bytes, to tell what idle connections hold from what the
+/// allocator keeps after the burst of concurrent requests.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number")
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let url: http::Uri = args.next().expect("URL").parse().expect("a URI");
+    let n: usize = args.next().map_or(2000, |n| n.parse().expect("a count"));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    runtime.block_on(async {
+        let client = roundtrip_tokio::Client::builder().max_idle_per_host(n).max_idle(n).build();
+        // Warm up allocator and runtime with one connection.
+        client.get(url.clone()).await.expect("request").into_body().bytes(1 << 20).await.expect("body");
+        client.close_idle();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (before, live_before) = (rss_kib(), LIVE.load(Ordering::Relaxed));
+        // Polled together in this task: spawned tasks would add their own
+        // memory to the measurement.
+        let requests: Vec<_> = (0..n)
+            .map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move { client.get(url).await?.into_body().bytes(1 << 20).await.map(drop) }
+            })
+            .collect();
+        let failed =
+            roundtrip_conformance::sync::join_all(requests).await.iter().filter(|r| r.is_err()).count();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (after, live_after) = (rss_kib(), LIVE.load(Ordering::Relaxed));
+        let idle = client.pool_stats().idle.max(1) as f64;
+        println!(
+            "{n} requests ({failed} failed), {idle} idle connections: VmRSS {before} -> {after} KiB \
+             ({:.2} KiB per idle connection); live heap {:.2} KiB per idle connection",
+            after.saturating_sub(before) as f64 / idle,
+            live_after.saturating_sub(live_before) as f64 / 1024.0 / idle,
+        );
+        // Exit with the pool still full, so a heap profiler's end-of-run
+        // snapshot (`valgrind --tool=dhat`) shows what idle connections hold.
+        std::process::exit(0);
+    });
+}
