@@ -146,14 +146,15 @@ impl<R: Runtime> Streaming<R> {
                     Err(e) => return Poll::Ready(Some(Err(e))),
                 }
             }
-            match conn.proto.read_body(runtime.now(), id, usize::MAX) {
+            let now = runtime.now();
+            match conn.proto.read_body(now, id, usize::MAX) {
                 Ok(BodyChunk::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                 Ok(BodyChunk::Trailers(trailers)) => return Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
                 Ok(BodyChunk::End) => return Poll::Ready(None),
                 Ok(BodyChunk::Pending) => {}
                 Err(e) => return Poll::Ready(Some(Err(Error::exchange(e)))),
             }
-            progress |= conn.drive(cx, &runtime, &mut self.timer);
+            progress |= conn.drive(cx, now, &runtime, &mut self.timer);
             while let Some(event) = conn.proto.poll_event() {
                 progress = true;
                 if let (Event::RequestBodyRejected { .. }, Some(upload)) = (event, self.upload.as_mut()) {

@@ -49,10 +49,10 @@ impl Conn {
     pub(crate) fn drive<R: Runtime>(
         &mut self,
         cx: &mut Context<'_>,
+        now: Instant,
         runtime: &R,
         timer: &mut Timer<R>,
     ) -> bool {
-        let now = runtime.now();
         let mut progress = self.poll_write(cx, now);
         progress |= self.poll_read(cx, now);
         if timer.poll(cx, runtime, self.proto.poll_timeout()).is_ready() {

@@ -51,7 +51,7 @@ impl<R: Runtime> Leased<R> {
         if let (Some(upload), Some(id)) = (upload.as_mut(), self.exchange) {
             let _ = upload.pump(cx, &mut conn, id);
         }
-        conn.drive(cx, &self.engine.runtime, &mut timer);
+        conn.drive(cx, self.engine.runtime.now(), &self.engine.runtime, &mut timer);
         settle(&self.engine, lease, conn, self.exchange.zip(upload));
     }
 }
@@ -104,7 +104,7 @@ fn settle<R: Runtime>(
                 if let Some((id, upload)) = upload.as_mut() {
                     progress |= upload.pump(cx, &mut conn, *id).unwrap_or(true);
                 }
-                progress |= conn.drive(cx, &engine.runtime, &mut conn_timer);
+                progress |= conn.drive(cx, engine.runtime.now(), &engine.runtime, &mut conn_timer);
                 while conn.proto.poll_event().is_some() {
                     progress = true;
                 }

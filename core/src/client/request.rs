@@ -128,6 +128,7 @@ async fn exchange<R: Runtime>(
         let Some(conn) = leased.conn() else {
             return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
         };
+        let now = runtime.now();
         loop {
             // Events first, so a body allowed at once goes out with its head
             // in one write.
@@ -162,7 +163,7 @@ async fn exchange<R: Runtime>(
                         // time the caller has the response.
                         if body_allowed {
                             upload.pump(cx, conn, id).map_err(Failure::Final)?;
-                            conn.drive(cx, &runtime, &mut timer);
+                            conn.drive(cx, now, &runtime, &mut timer);
                         }
                         return Poll::Ready(Ok((head, body)));
                     }
@@ -174,7 +175,7 @@ async fn exchange<R: Runtime>(
             if body_allowed {
                 progress |= upload.pump(cx, conn, id).map_err(Failure::Final)?;
             }
-            progress |= conn.drive(cx, &runtime, &mut timer);
+            progress |= conn.drive(cx, now, &runtime, &mut timer);
             if !progress {
                 return Poll::Pending;
             }
