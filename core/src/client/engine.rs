@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -240,7 +240,7 @@ impl<R: Runtime> Engine<R> {
 
     /// Opens a connection within the connect timeout.
     async fn open(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
-        let connect = self.connector.connect(&self.runtime, target, self.config.happy_eyeballs_delay);
+        let connect = pin!(self.connector.connect(&self.runtime, target, self.config.happy_eyeballs_delay));
         let deadline = self.config.connect_timeout.map(|t| self.runtime.now() + t);
         match with_deadline(&self.runtime, deadline, connect).await {
             Some(result) => result.map_err(Error::connect),
@@ -366,13 +366,13 @@ impl<R: Runtime> Drop for WaitForConn<R> {
     }
 }
 
-/// Runs `future` until `deadline`; `None` when the deadline came first.
+/// Runs `future` until `deadline`; `None` when the deadline came first. The
+/// future comes pinned by the caller, so its state is not copied in here.
 pub(crate) async fn with_deadline<R: Runtime, F: Future>(
     runtime: &R,
     deadline: Option<Instant>,
-    future: F,
+    mut future: Pin<&mut F>,
 ) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
     let mut timer = Timer::default();
     poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {

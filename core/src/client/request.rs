@@ -2,7 +2,8 @@
 //! exchange driven by this future itself (no task, no channel), and retries
 //! by the pure classifier in `conn::retry`.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -32,10 +33,13 @@ enum Failure {
     Final(Error),
 }
 
-pub(crate) async fn send<R, B>(
+/// Builds the request future. Validation runs here, before the future exists,
+/// and the future is `attempts` itself: awaiting it from another `async fn`
+/// would reserve its state twice, and this future is moved several times.
+pub(crate) fn send<R, B>(
     engine: Arc<Engine<R>>,
     request: Request<B>,
-) -> Result<Response<Body<R>>, Error>
+) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static
 where
     R: Runtime,
     B: http_body::Body + Send + 'static,
@@ -46,9 +50,9 @@ where
     let deadline = options.timeout.or(engine.config.total_timeout).map(|t| engine.runtime.now() + t);
     let target = match (parts.uri.scheme(), parts.uri.authority()) {
         (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
-            Target::new(scheme.clone(), authority.clone())
+            Ok(Target::new(scheme.clone(), authority.clone()))
         }
-        _ => return Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
+        _ => Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
     };
     if engine.config.disable_keep_alives {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
@@ -60,37 +64,57 @@ where
         target_form: TargetForm::Origin,
     };
     let upload = Upload::new(body, engine.config.retry_buffer);
-    let runtime = engine.runtime.clone();
-    let attempts = attempts(engine, target, head, upload, options, deadline);
-    if deadline.is_none() {
-        return attempts.await;
-    }
-    with_deadline(&runtime, deadline, attempts).await.unwrap_or(Err(Error::timeout(Timeout::Total, true)))
+    attempts(engine, target, head, upload, options, deadline)
 }
 
+/// The request until its response head, within the total `deadline`. Its
+/// arguments are used in place, never moved into other locals, so the
+/// future's state holds them once.
 async fn attempts<R: Runtime>(
     engine: Arc<Engine<R>>,
-    target: Target,
+    target: Result<Target, Error>,
     head: RequestHead,
     mut upload: Upload,
     options: Options,
     deadline: Option<Instant>,
 ) -> Result<Response<Body<R>>, Error> {
+    let target = match target {
+        Ok(ref target) => target,
+        Err(error) => return Err(error),
+    };
+    let (leased, response, kind) = {
+        let tries = pin!(tries(&engine, target, &head, &mut upload, &options));
+        match deadline {
+            None => tries.await?,
+            Some(_) => with_deadline(&engine.runtime, deadline, tries)
+                .await
+                .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
+        }
+    };
+    options.trace(TraceEvent::ResponseHead);
+    let body = Body::new(leased, kind, upload, options, deadline);
+    response.into_response(body).map_err(|e| Error::protocol(e, true))
+}
+
+/// Checkout and exchange, again on a fresh connection while the retry rules allow.
+async fn tries<R: Runtime>(
+    engine: &Arc<Engine<R>>,
+    target: &Target,
+    head: &RequestHead,
+    upload: &mut Upload,
+    options: &Options,
+) -> Result<(Leased<R>, ResponseHead, BodyKind), Error> {
     let mut retries = 0;
     loop {
-        let checked = engine.checkout(&target).await?;
+        let checked = engine.checkout(target).await?;
         options.trace(TraceEvent::GotConnection {
             reused: checked.lease.was_reused(),
             idle_for: checked.lease.idle_for(),
             waited: checked.waited,
         });
         let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
-        match exchange(&mut leased, &head, &mut upload, &options).await {
-            Ok((response, kind)) => {
-                options.trace(TraceEvent::ResponseHead);
-                let body = Body::new(leased, kind, upload, options, deadline);
-                return response.into_response(body).map_err(|e| Error::protocol(e, true));
-            }
+        match exchange(&mut leased, head, upload, options).await {
+            Ok((response, kind)) => return Ok((leased, response, kind)),
             Err(Failure::Final(error)) => return Err(error),
             Err(Failure::Exchange(error)) => {
                 drop(leased);
