@@ -155,10 +155,9 @@ async fn exchange<R: Runtime>(
         let now = runtime.now();
         loop {
             // Events first, so a body allowed at once goes out with its head
-            // in one write.
-            let mut progress = false;
+            // in one write. Handling them needs no second pass: only the pump
+            // and the I/O below can produce more.
             while let Some(event) = conn.proto.poll_event() {
-                progress = true;
                 match event {
                     Event::HeadSent { .. } => options.trace(TraceEvent::HeadWritten),
                     Event::BodyAllowed { reason, .. } => {
@@ -185,7 +184,7 @@ async fn exchange<R: Runtime>(
                         // status came first and the connection stays open) goes
                         // out now, so the connection is likely reusable by the
                         // time the caller has the response.
-                        if body_allowed {
+                        if body_allowed && !upload.is_done() {
                             upload.pump(cx, conn, id).map_err(Failure::Final)?;
                             conn.drive(cx, now, &runtime, &mut timer);
                         }
@@ -196,9 +195,7 @@ async fn exchange<R: Runtime>(
                     _ => {}
                 }
             }
-            if body_allowed {
-                progress |= upload.pump(cx, conn, id).map_err(Failure::Final)?;
-            }
+            let mut progress = body_allowed && upload.pump(cx, conn, id).map_err(Failure::Final)?;
             progress |= conn.drive(cx, now, &runtime, &mut timer);
             if !progress {
                 return Poll::Pending;
