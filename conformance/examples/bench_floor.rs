@@ -1,18 +1,63 @@
-//! The floor of the comparison: a minimal async HTTP/1.1 client on Tokio's
-//! current-thread runtime. Each of C tasks owns one connection and drives it
-//! inline: one write and one read per exchange, httparse for the head, no
-//! pool, no per-connection task, no channels (BENCH.md, "the async floor").
+//! The floor of the comparison: a minimal async HTTP/1.1 client. Each of C
+//! tasks owns one connection and drives it inline: one write and one read per
+//! exchange, httparse for the head, no pool, no per-connection task, no
+//! channels (BENCH.md, "the async floor"). `--runtime tokio` (default) runs on
+//! Tokio's current-thread runtime; `--runtime smol` spawns on smol's global
+//! executor from `block_on`, as the `load` tool does, because BENCH.md judges
+//! the smol adapter against the smol floor.
 
 #[path = "common/args.rs"]
 mod args;
 
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+/// The two calls the floor makes on a socket, for either runtime.
+trait Wire: Sized + Send + 'static {
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send;
+    fn send(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+    fn recv(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> + Send;
+}
+
+impl Wire for tokio::net::TcpStream {
+    async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+    async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        tokio::io::AsyncWriteExt::write_all(self, bytes).await
+    }
+    async fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        tokio::io::AsyncReadExt::read(self, buf).await
+    }
+}
+
+impl Wire for smol::net::TcpStream {
+    async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let stream = smol::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+    async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        smol::io::AsyncWriteExt::write_all(self, bytes).await
+    }
+    async fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        smol::io::AsyncReadExt::read(self, buf).await
+    }
+}
+
+/// What every worker shares.
+struct Job {
+    addr: SocketAddr,
+    request: Vec<u8>,
+    remaining: AtomicU64,
+    close: bool,
+}
 
 fn main() {
     let args = args::BenchArgs::parse();
@@ -34,54 +79,60 @@ fn main() {
     request.push_str("\r\n");
     let mut request = request.into_bytes();
     request.extend(std::iter::repeat_n(b'x', args.body_bytes));
-    let request = Arc::new(request);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-    runtime.block_on(async {
-        let remaining = Arc::new(AtomicU64::new(args.requests));
-        let started = Instant::now();
-        let workers: Vec<_> = (0..args.connections)
-            .map(|_| {
-                let (request, remaining, close) = (request.clone(), remaining.clone(), args.close);
-                tokio::spawn(async move {
-                    let (mut errors, mut bytes) = (0u64, 0u64);
-                    let mut buf = vec![0u8; 64 * 1024];
-                    let mut stream: Option<TcpStream> = None;
-                    while remaining
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                        .is_ok()
-                    {
-                        if stream.is_none() {
-                            let s = TcpStream::connect(addr).await.expect("connect");
-                            s.set_nodelay(true).expect("nodelay");
-                            stream = Some(s);
-                        }
-                        let s = stream.as_mut().expect("connected");
-                        match exchange(s, &request, &mut buf).await {
-                            Some(n) => bytes += n,
-                            None => {
-                                errors += 1;
-                                stream = None;
-                            }
-                        }
-                        if close {
-                            stream = None;
-                        }
-                    }
-                    (errors, bytes)
-                })
+    let job = Arc::new(Job { addr, request, remaining: AtomicU64::new(args.requests), close: args.close });
+    let started = Instant::now();
+    let (errors, bytes) = match args.runtime.as_str() {
+        "tokio" => {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            runtime.block_on(async {
+                let workers: Vec<_> = (0..args.connections)
+                    .map(|_| tokio::spawn(worker::<tokio::net::TcpStream>(job.clone())))
+                    .collect();
+                args::sum(workers.into_iter().map(|w| async { w.await.expect("worker") })).await
             })
-            .collect();
-        let (errors, bytes) = args::sum(workers).await;
-        args::BenchArgs::report("floor", args.requests, errors, started.elapsed(), bytes);
-    });
+        }
+        "smol" => smol::block_on(async {
+            let workers: Vec<_> = (0..args.connections)
+                .map(|_| smol::spawn(worker::<smol::net::TcpStream>(job.clone())))
+                .collect();
+            args::sum(workers).await
+        }),
+        other => panic!("unknown runtime {other}: tokio or smol"),
+    };
+    args::BenchArgs::report("floor", args.requests, errors, started.elapsed(), bytes);
+}
+
+/// Requests on one connection until the shared count runs out; (errors, bytes).
+async fn worker<S: Wire>(job: Arc<Job>) -> (u64, u64) {
+    let (mut errors, mut bytes) = (0u64, 0u64);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut stream: Option<S> = None;
+    while job.remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok() {
+        if stream.is_none() {
+            stream = Some(S::connect(job.addr).await.expect("connect"));
+        }
+        let s = stream.as_mut().expect("connected");
+        match exchange(s, &job.request, &mut buf).await {
+            Some(n) => bytes += n,
+            None => {
+                errors += 1;
+                stream = None;
+            }
+        }
+        if job.close {
+            stream = None;
+        }
+    }
+    (errors, bytes)
 }
 
 /// One request and its response; the body length, or `None` on any failure.
-async fn exchange(stream: &mut TcpStream, request: &[u8], buf: &mut [u8]) -> Option<u64> {
-    stream.write_all(request).await.ok()?;
+async fn exchange<S: Wire>(stream: &mut S, request: &[u8], buf: &mut [u8]) -> Option<u64> {
+    stream.send(request).await.ok()?;
     let mut filled = 0;
     let (head, length) = loop {
-        let n = stream.read(&mut buf[filled..]).await.ok()?;
+        let n = stream.recv(&mut buf[filled..]).await.ok()?;
         if n == 0 {
             return None;
         }
@@ -95,7 +146,7 @@ async fn exchange(stream: &mut TcpStream, request: &[u8], buf: &mut [u8]) -> Opt
     };
     let mut body = filled - head;
     while body < length {
-        let n = stream.read(&mut buf[..]).await.ok()?;
+        let n = stream.recv(&mut buf[..]).await.ok()?;
         if n == 0 {
             return None;
         }

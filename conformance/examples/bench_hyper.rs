@@ -58,7 +58,8 @@ fn main() {
                 })
             })
             .collect();
-        let (errors, bytes) = args::sum(workers).await;
+        let (errors, bytes) =
+            args::sum(workers.into_iter().map(|w| async { w.await.expect("worker") })).await;
         args::BenchArgs::report("hyper-util", args.requests, errors, started.elapsed(), bytes);
     });
 }

@@ -1,5 +1,5 @@
 //! The command line every client in the comparison speaks (BENCH.md):
-//! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T]`.
+//! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T] [--runtime tokio|smol]`.
 //! Shared by the reference clients (`#[path = "common/args.rs"]`).
 
 pub struct BenchArgs {
@@ -10,6 +10,8 @@ pub struct BenchArgs {
     pub body_bytes: usize,
     pub close: bool,
     pub threads: usize,
+    /// The floor's runtime: `tokio` or `smol`.
+    pub runtime: String,
 }
 
 impl BenchArgs {
@@ -22,6 +24,7 @@ impl BenchArgs {
             body_bytes: 0,
             close: false,
             threads: 1,
+            runtime: "tokio".into(),
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -33,6 +36,7 @@ impl BenchArgs {
                 "--method" => args.method = value(),
                 "--body-bytes" => args.body_bytes = value().parse().expect("--body-bytes"),
                 "--threads" => args.threads = value().parse().expect("--threads"),
+                "--runtime" => args.runtime = value(),
                 "--close" => args.close = true,
                 other => panic!("unknown argument {other}"),
             }
@@ -50,11 +54,13 @@ impl BenchArgs {
     }
 }
 
-/// Sums the (errors, bytes) each worker task returns.
-pub async fn sum(workers: Vec<tokio::task::JoinHandle<(u64, u64)>>) -> (u64, u64) {
+/// Sums the (errors, bytes) each worker returns.
+pub async fn sum<W: std::future::Future<Output = (u64, u64)>>(
+    workers: impl IntoIterator<Item = W>,
+) -> (u64, u64) {
     let (mut errors, mut bytes) = (0, 0);
     for worker in workers {
-        let (e, b) = worker.await.expect("worker");
+        let (e, b) = worker.await;
         errors += e;
         bytes += b;
     }
