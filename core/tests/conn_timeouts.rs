@@ -44,12 +44,19 @@ fn response_head_timeout_covers_informational_responses() {
 }
 
 #[test]
-fn body_read_idle_timeout_restarts_with_each_read() {
+fn body_read_idle_timer_runs_only_while_the_reader_waits() {
     let mut s = Script::with(|c| c.body_read_idle_timeout = Some(ms(100)));
     s.receiving_body(10);
-    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(100)));
+    assert_eq!(s.conn.poll_timeout(), None, "nobody is reading yet");
+    let (body, state) = s.at(ms(50)).body();
+    assert_eq!((body.as_slice(), state.as_str()), (&b""[..], "Pending"));
+    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(150)));
     s.at(ms(80)).read(b"hello");
-    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(180)));
+    assert_eq!(s.conn.poll_timeout(), None, "bytes arrived");
+    assert_eq!(s.events(), ["BodyReadable"]);
+    let (body, state) = s.body();
+    assert_eq!((body.as_slice(), state.as_str()), (&b"hello"[..], "Pending"));
+    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(180)), "waiting again");
     s.at(ms(180) - NS).timeout();
     assert_eq!(s.events(), Vec::<String>::new());
     s.at(ms(180)).timeout();
@@ -62,19 +69,48 @@ fn body_read_idle_timeout_restarts_with_each_read() {
 }
 
 #[test]
-fn body_read_idle_timer_pauses_under_back_pressure() {
+fn body_read_idle_timer_does_not_run_for_a_busy_reader() {
     let mut s = Script::with(|c| {
         c.body_read_idle_timeout = Some(ms(100));
         c.max_buffered_body = 4;
     });
     s.receiving_body(10);
+    s.body();
     s.at(ms(10)).read(b"hello");
     assert!(!s.conn.wants_read(), "5 bytes held > 4");
     assert_eq!(s.conn.poll_timeout(), None, "a slow reader is not a slow server");
     s.at(ms(500));
     let (body, _) = s.body();
     assert_eq!(body, b"hello");
-    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(600)), "restarted when the reader made room");
+    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(600)), "started when the reader waited again");
+}
+
+#[test]
+fn body_read_idle_timer_restarts_on_chunk_framing_without_data() {
+    let mut s = Script::with(|c| c.body_read_idle_timeout = Some(ms(100)));
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+    s.events();
+    s.body();
+    s.at(ms(90)).read(b"5\r\n");
+    let (body, state) = s.body();
+    assert_eq!((body.as_slice(), state.as_str()), (&b""[..], "Pending"));
+    assert_eq!(s.conn.poll_timeout(), Some(s.t0 + ms(190)), "a size line is a sign of life");
+}
+
+#[test]
+fn timeouts_too_long_for_an_instant_never_fire_instead_of_panicking() {
+    let mut s = Script::with(|c| {
+        c.response_head_timeout = Some(Duration::MAX);
+        c.body_read_idle_timeout = Some(Duration::MAX);
+        c.expect_continue_timeout = Duration::MAX;
+    });
+    s.receiving_body(10);
+    s.body();
+    assert_eq!(s.conn.poll_timeout(), None);
+    let mut s = Script::with(|c| c.expect_continue_timeout = Duration::MAX);
+    s.awaiting_continue(b"abc");
+    assert_eq!(s.conn.poll_timeout(), None);
 }
 
 #[test]

@@ -185,13 +185,13 @@ impl Exchange {
             self.head_sent = true;
             shared.events.push_back(Event::HeadSent { id: self.id });
             if matches!(self.send, Send::Holding { .. }) {
-                shared.timers.set(Timer::ExpectContinue, now + shared.config.expect_continue_timeout);
+                shared.timers.start(Timer::ExpectContinue, now, shared.config.expect_continue_timeout);
             }
         }
         if !self.request_written && self.request_end.is_some_and(|end| written >= end) {
             self.request_written = true;
             if let (Recv::Head(_), Some(timeout)) = (&self.recv, shared.config.response_head_timeout) {
-                shared.timers.set(Timer::ResponseHead, now + timeout);
+                shared.timers.start(Timer::ResponseHead, now, timeout);
             }
             return self.finish_if_complete();
         }
@@ -217,7 +217,7 @@ impl Exchange {
     // ----- receive side -----
 
     /// Parses response heads from the read buffer while in the head phase.
-    pub(crate) fn on_input(&mut self, shared: &mut Shared, now: Instant) -> Step {
+    pub(crate) fn on_input(&mut self, shared: &mut Shared) -> Step {
         if !matches!(self.recv, Recv::Done) {
             self.response_started = true;
         }
@@ -229,13 +229,9 @@ impl Exchange {
                     Err(e) => return Step::Fail(ExchangeErrorKind::Protocol(e)),
                 },
                 Recv::Body(_) => {
-                    if let Some(timeout) = shared.config.body_read_idle_timeout {
-                        if shared.rx.len() >= shared.config.max_buffered_body {
-                            shared.timers.stop(Timer::BodyReadIdle);
-                        } else {
-                            shared.timers.set(Timer::BodyReadIdle, now + timeout);
-                        }
-                    }
+                    // The server is not idle. The timer starts again if the
+                    // reader finds these bytes are not yet body data.
+                    shared.timers.stop(Timer::BodyReadIdle);
                     self.announce_body(shared);
                     return Step::Continue;
                 }
@@ -261,11 +257,11 @@ impl Exchange {
                 }
                 continue;
             }
-            return self.on_final_head(shared, now, head);
+            return self.on_final_head(shared, head);
         }
     }
 
-    fn on_final_head(&mut self, shared: &mut Shared, now: Instant, head: ResponseHead) -> Step {
+    fn on_final_head(&mut self, shared: &mut Shared, head: ResponseHead) -> Step {
         shared.timers.stop(Timer::ResponseHead);
         let status = head.status();
         let switching = status == StatusCode::SWITCHING_PROTOCOLS
@@ -310,9 +306,6 @@ impl Exchange {
             return self.on_response_complete(shared);
         }
         self.recv = Recv::Body(BodyDecoder::new(framing.body, shared.config.body_limits));
-        if let Some(timeout) = shared.config.body_read_idle_timeout {
-            shared.timers.set(Timer::BodyReadIdle, now + timeout);
-        }
         Step::Continue
     }
 

@@ -162,29 +162,32 @@ impl Connection {
             Recv::Done => return Ok(BodyChunk::End),
             Recv::Body(decoder) => decoder,
         };
-        let limit = self.shared.config.max_buffered_body;
-        let was_full = self.shared.rx.len() >= limit;
         let decoded = match decoder.decode(&mut self.shared.rx, max) {
             Ok(Decoded::NeedMore) if self.eof => decoder.decode_eof(),
             other => other,
         };
         match decoded {
+            // The body-idle timer runs only while the reader waits for bytes: a
+            // reader busy with what it got is not a stalled server.
             Ok(Decoded::Data(data)) => {
-                if let Some(timeout) = self.shared.config.body_read_idle_timeout
-                    && was_full
-                    && self.shared.rx.len() < limit
-                {
-                    self.shared.timers.set(timers::Timer::BodyReadIdle, now + timeout);
-                }
+                self.shared.timers.stop(timers::Timer::BodyReadIdle);
                 Ok(BodyChunk::Data(data))
             }
-            Ok(Decoded::Trailers(trailers)) => Ok(BodyChunk::Trailers(trailers)),
+            Ok(Decoded::Trailers(trailers)) => {
+                self.shared.timers.stop(timers::Timer::BodyReadIdle);
+                Ok(BodyChunk::Trailers(trailers))
+            }
             Ok(Decoded::End) => {
                 self.on_body_end();
                 Ok(BodyChunk::End)
             }
             Ok(Decoded::NeedMore) => {
                 ex.reader_waiting = true;
+                if let Some(timeout) = self.shared.config.body_read_idle_timeout
+                    && self.shared.timers.get(timers::Timer::BodyReadIdle).is_none()
+                {
+                    self.shared.timers.start(timers::Timer::BodyReadIdle, now, timeout);
+                }
                 Ok(BodyChunk::Pending)
             }
             Err(e) => {
@@ -207,13 +210,15 @@ impl Connection {
         self.close_with(CloseReason::LocalClose);
     }
 
-    /// `data` was read from the socket.
-    pub fn handle_read(&mut self, now: Instant, data: &[u8]) {
+    /// `data` was read from the socket. Like every input it takes the time,
+    /// though arriving bytes only stop timers today (the body-idle timer
+    /// starts when the reader waits, in `read_body`).
+    pub fn handle_read(&mut self, _now: Instant, data: &[u8]) {
         if data.is_empty() || self.close_reason.is_some() {
             return;
         }
         self.shared.rx.extend_from_slice(data);
-        self.on_input(now);
+        self.on_input();
     }
 
     /// The socket reported EOF (the peer closed its sending side).

@@ -135,7 +135,7 @@ impl Connection {
     }
 
     /// Bytes were appended to the read buffer.
-    pub(crate) fn on_input(&mut self, now: std::time::Instant) {
+    pub(crate) fn on_input(&mut self) {
         let step = match &mut self.phase {
             Phase::Idle => {
                 let reason = if is_408(&self.shared.rx) {
@@ -149,7 +149,7 @@ impl Connection {
             Phase::Active(ex) if self.shared.tx.written() == ex.start => {
                 Step::Fail(ExchangeErrorKind::Protocol(ProtocolError::UnsolicitedData))
             }
-            Phase::Active(ex) => ex.on_input(&mut self.shared, now),
+            Phase::Active(ex) => ex.on_input(&mut self.shared),
             Phase::Draining(_) => return self.drain(),
             Phase::Closed => return,
         };

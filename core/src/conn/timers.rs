@@ -1,6 +1,6 @@
 //! The connection's timers: one fixed table, the next deadline is the minimum.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A timer of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +25,10 @@ pub(crate) struct TimerTable {
 }
 
 impl TimerTable {
-    pub(crate) fn set(&mut self, timer: Timer, deadline: Instant) {
-        self.deadlines[timer as usize] = Some(deadline);
+    /// Runs `timer` for `after` from `now`. A duration past what `Instant` can
+    /// hold (`Duration::MAX` for "no limit") never fires rather than panicking.
+    pub(crate) fn start(&mut self, timer: Timer, now: Instant, after: Duration) {
+        self.deadlines[timer as usize] = now.checked_add(after);
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
