@@ -569,6 +569,105 @@ pub async fn method_and_headers_reach_the_server<R: Runtime + Default>() {
     assert!(request.header("user-agent").is_some_and(|ua| ua.starts_with("roundtrip/")));
 }
 
+/// A request body: `first`, then an error (again on every poll) once `fail` is set.
+struct FailsLater {
+    first: Option<Bytes>,
+    fail: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl http_body::Body for FailsLater {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        if let Some(fail) = self.fail.as_mut() {
+            std::task::ready!(fail.as_mut().poll(cx));
+            self.fail = None;
+        }
+        Poll::Ready(Some(Err(io::Error::other("the body failed"))))
+    }
+}
+
+pub async fn request_body_error_after_the_response_closes_the_connection<R: Runtime + Default>() {
+    let (closed, seen) = (Signal::new(), Arc::new(Mutex::new(Vec::new())));
+    let (on_close, log) = (closed.clone(), seen.clone());
+    let server = Server::start(move |conn| {
+        conn.read_head()?;
+        conn.respond(b"ok")?;
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(conn.stream(), &mut rest);
+        *log.lock().unwrap() = rest;
+        on_close.set();
+        Ok(())
+    });
+    let client = Client::<R>::new();
+    let fail = Signal::new();
+    let signal = fail.clone();
+    let body = FailsLater {
+        first: Some(Bytes::from_static(b"part")),
+        fail: Some(Box::pin(async move { signal.wait().await })),
+    };
+    let response = client.request(Request::post(server.url("/")).body(body).unwrap()).await.unwrap();
+    assert_eq!(response.into_body().bytes(16).await.unwrap(), "ok", "an early response, keep-alive");
+    fail.set();
+    closed.wait().await;
+    let rest = seen.lock().unwrap().clone();
+    assert!(!rest.windows(5).any(|w| w == b"0\r\n\r\n"), "a failed body must not look complete: {rest:?}");
+    assert_eq!((client.pool_stats().active, client.pool_stats().idle), (0, 0));
+}
+
+pub async fn total_timeout_bounds_a_body_that_never_pauses<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")?;
+        let chunk = [b"4000\r\n".as_slice(), &[b'x'; 0x4000], b"\r\n"].concat();
+        // Bounded (1 GiB) so a client that never times out fails instead of hanging.
+        for _ in 0..(1 << 16) {
+            conn.write(&chunk)?;
+        }
+        conn.write(b"0\r\n\r\n")
+    });
+    let client = builder::<R>().total_timeout(Some(Duration::from_millis(50))).build();
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    let error = loop {
+        match std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await {
+            Some(Ok(_)) => {}
+            Some(Err(error)) => break error,
+            None => panic!("the body ended before the total deadline"),
+        }
+    };
+    assert_eq!(error.timeout_kind(), Some(roundtrip_core::client::Timeout::Total), "{error}");
+    drop(body);
+    assert_eq!(
+        (client.pool_stats().active, client.pool_stats().idle),
+        (0, 0),
+        "a timed-out connection is closed"
+    );
+}
+
+pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = builder::<R>()
+        .connect_timeout(Some(Duration::MAX))
+        .pool_wait_timeout(Some(Duration::MAX))
+        .response_head_timeout(Some(Duration::MAX))
+        .body_read_idle_timeout(Some(Duration::MAX))
+        .total_timeout(Some(Duration::MAX))
+        .expect_continue_timeout(Duration::MAX)
+        .idle_timeout(Some(Duration::MAX))
+        .build();
+    let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
+    request.extensions_mut().insert(roundtrip_core::client::RequestTimeout(Duration::MAX));
+    let body = client.request(request).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "ok");
+}
+
 /// Generates one `#[test]` per engine test for a runtime, given the runtime
 /// type and a `fn block_on<F: Future>(F) -> F::Output` path.
 #[macro_export]
@@ -600,6 +699,9 @@ macro_rules! engine_tests {
             random_cancellations_leave_the_pool_consistent,
             unix_socket_target,
             method_and_headers_reach_the_server,
+            request_body_error_after_the_response_closes_the_connection,
+            total_timeout_bounds_a_body_that_never_pauses,
+            timeouts_too_long_for_an_instant_mean_no_limit,
         );
     };
     (@each $runtime:ty, $block_on:path; $($name:ident),* $(,)?) => {

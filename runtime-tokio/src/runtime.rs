@@ -43,7 +43,14 @@ impl Runtime for Tokio {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        tokio::spawn(future);
+        // Spawning can be reached from a `Drop` (a body dropped on a plain
+        // thread, or after its runtime shut down), where `tokio::spawn` would
+        // panic. Without a runtime the task is dropped; its cleanup closes the
+        // connection and frees its pool slot.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn(future)),
+            Err(error) => tracing::debug!(%error, "no Tokio runtime to spawn on; dropping the task"),
+        }
     }
 
     fn now(&self) -> Instant {

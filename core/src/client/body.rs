@@ -134,11 +134,26 @@ impl<R: Runtime> Body<R> {
 }
 
 impl<R: Runtime> Streaming<R> {
+    /// The total deadline passed: the connection closes (a timed-out
+    /// connection is never reused, even if the rest could be drained).
+    fn timed_out(&mut self) -> Error {
+        if let Some(conn) = self.leased.conn() {
+            conn.proto.close();
+        }
+        Error::timeout(Timeout::Total, true)
+    }
+
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let runtime = self.leased.engine().runtime.clone();
         let Some(conn) = self.leased.conn() else { return Poll::Ready(Some(Err(Error::canceled(true)))) };
         let id = self.id;
         loop {
+            // Checked on every pass, not only when idle: a fast endless body
+            // must not outrun the total deadline.
+            let now = runtime.now();
+            if self.deadline.is_some_and(|d| now >= d) {
+                return Poll::Ready(Some(Err(self.timed_out())));
+            }
             let mut progress = false;
             if let Some(upload) = self.upload.as_mut().filter(|u| !u.is_done()) {
                 match upload.pump(cx, conn, id) {
@@ -146,7 +161,6 @@ impl<R: Runtime> Streaming<R> {
                     Err(e) => return Poll::Ready(Some(Err(e))),
                 }
             }
-            let now = runtime.now();
             match conn.proto.read_body(now, id, usize::MAX) {
                 Ok(BodyChunk::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                 Ok(BodyChunk::Trailers(trailers)) => return Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
@@ -165,7 +179,7 @@ impl<R: Runtime> Streaming<R> {
                 continue;
             }
             if self.deadline_timer.poll(cx, &runtime, self.deadline).is_ready() {
-                return Poll::Ready(Some(Err(Error::timeout(Timeout::Total, true))));
+                return Poll::Ready(Some(Err(self.timed_out())));
             }
             return Poll::Pending;
         }

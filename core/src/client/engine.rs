@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
+use std::io;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
@@ -217,31 +218,46 @@ impl<R: Runtime> Engine<R> {
 
     fn spawn_dial(self: &Arc<Self>, dial: DialId, target: Target) {
         let engine = self.clone();
+        // A runtime may drop the task unfinished (shutting down, or none to
+        // spawn on): the pool must still hear that this dial ended.
+        let on_drop = self.clone();
+        let abandoned = Unfinished::new(move || {
+            let error = io::Error::other("the runtime dropped the dial task");
+            on_drop.dial_done(dial, Err(Error::connect(error)));
+        });
         self.runtime.spawn(async move {
             let result = engine.open(&target).await;
-            let now = engine.runtime.now();
-            let mut st = engine.lock();
-            match result {
-                Ok(io) => {
-                    if let Some(conn) = st.pool.dial_succeeded(now, dial) {
-                        let proto = Connection::new(engine.config.conn.clone());
-                        put(&mut st.parked, conn.index(), Conn::new(io, proto));
-                    }
-                }
-                Err(error) => {
-                    tracing::debug!(%target, %error, "dial failed");
-                    put(&mut st.dial_errors, dial.index(), (dial, error));
-                    st.pool.dial_failed(now, dial);
+            if let Err(error) = &result {
+                tracing::debug!(%target, %error, "dial failed");
+            }
+            abandoned.disarm();
+            engine.dial_done(dial, result);
+        });
+    }
+
+    /// Tells the pool how a dial ended and hands its connection or error on.
+    fn dial_done(self: &Arc<Self>, dial: DialId, result: Result<Box<dyn Io>, Error>) {
+        let now = self.runtime.now();
+        let mut st = self.lock();
+        match result {
+            Ok(io) => {
+                if let Some(conn) = st.pool.dial_succeeded(now, dial) {
+                    let proto = Connection::new(self.config.conn.clone());
+                    put(&mut st.parked, conn.index(), Conn::new(io, proto));
                 }
             }
-            engine.process(&mut st);
-        });
+            Err(error) => {
+                put(&mut st.dial_errors, dial.index(), (dial, error));
+                st.pool.dial_failed(now, dial);
+            }
+        }
+        self.process(&mut st);
     }
 
     /// Opens a connection within the connect timeout.
     async fn open(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
         let connect = pin!(self.connector.connect(&self.runtime, target, self.config.happy_eyeballs_delay));
-        let deadline = self.config.connect_timeout.map(|t| self.runtime.now() + t);
+        let deadline = self.config.connect_timeout.and_then(|t| self.runtime.now().checked_add(t));
         match with_deadline(&self.runtime, deadline, connect).await {
             Some(result) => result.map_err(Error::connect),
             None => Err(Error::timeout(Timeout::Connect, false)),
@@ -257,7 +273,18 @@ impl<R: Runtime> Engine<R> {
         if !st.reaper.running {
             st.reaper.running = true;
             st.reaper.deadline = Some(next);
-            self.runtime.spawn(reap(Arc::downgrade(self)));
+            let engine = Arc::downgrade(self);
+            // Dropped unfinished: let the next idle connection start a new reaper.
+            let on_drop = engine.clone();
+            let abandoned = Unfinished::new(move || {
+                if let Some(engine) = on_drop.upgrade() {
+                    engine.lock().reaper = Reaper::default();
+                }
+            });
+            self.runtime.spawn(async move {
+                reap(&engine).await;
+                abandoned.disarm();
+            });
         } else if st.reaper.deadline.is_none_or(|d| next < d) {
             st.reaper.deadline = Some(next);
             st.reaper.waker.take().into_iter().for_each(Waker::wake);
@@ -276,7 +303,7 @@ impl<R: Runtime> Drop for Engine<R> {
 
 /// Expires idle connections while there are any. Holds only a weak reference,
 /// so a dropped client closes its pool.
-async fn reap<R: Runtime>(engine: Weak<Engine<R>>) {
+async fn reap<R: Runtime>(engine: &Weak<Engine<R>>) {
     let mut timer = Timer::default();
     loop {
         let due = poll_fn(|cx| {
@@ -300,6 +327,30 @@ async fn reap<R: Runtime>(engine: Weak<Engine<R>>) {
         if st.reaper.deadline.is_none() {
             st.reaper.running = false;
             return;
+        }
+    }
+}
+
+/// Runs its cleanup when dropped before [`disarm`](Self::disarm): for the
+/// spawned tasks that hold pool state, which a runtime may drop unfinished
+/// (at shutdown, or when there is no runtime to spawn on).
+pub(crate) struct Unfinished<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Unfinished<F> {
+    pub(crate) fn new(cleanup: F) -> Self {
+        Self(Some(cleanup))
+    }
+
+    /// The task finished: nothing to clean up.
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce()> Drop for Unfinished<F> {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.0.take() {
+            cleanup();
         }
     }
 }
@@ -336,7 +387,7 @@ impl<R: Runtime> Future for WaitForConn<R> {
                 }
             }
             drop(st);
-            let deadline = this.engine.config.pool.wait_timeout.map(|t| this.since + t);
+            let deadline = this.engine.config.pool.wait_timeout.and_then(|t| this.since.checked_add(t));
             if this.timer.poll(cx, &this.engine.runtime, deadline).is_pending() {
                 return Poll::Pending;
             }

@@ -48,8 +48,12 @@ impl<R: Runtime> Leased<R> {
     pub(crate) fn release(mut self, cx: &mut Context<'_>, mut upload: Option<Box<Upload>>) {
         let Some((lease, mut conn)) = self.held.take() else { return };
         let mut timer = Timer::default();
-        if let (Some(upload), Some(id)) = (upload.as_mut(), self.exchange) {
-            let _ = upload.pump(cx, &mut conn, id);
+        if let (Some(upload), Some(id)) = (upload.as_mut(), self.exchange)
+            && upload.pump(cx, &mut conn, id).is_err()
+        {
+            // The request body failed after the response: the server must
+            // not take what was sent for the whole body.
+            conn.proto.close();
         }
         conn.drive(cx, self.engine.runtime.now(), &self.engine.runtime, &mut timer);
         settle(&self.engine, lease, conn, self.exchange.zip(upload));
@@ -82,17 +86,20 @@ impl<R: Runtime> Drop for Leased<R> {
 fn settle<R: Runtime>(
     engine: &Arc<Engine<R>>,
     lease: Lease,
-    mut conn: Conn,
+    conn: Conn,
     upload: Option<(ExchangeId, Box<Upload>)>,
 ) {
     if conn.proto.is_reusable() || conn.proto.is_closed() {
         engine.release(lease, conn);
         return;
     }
-    let engine2 = engine.clone();
+    // A runtime may drop the task unfinished (shutting down, or none to spawn
+    // on): the connection then closes and its slot is freed.
+    let mut held = Settling { engine: engine.clone(), held: Some((lease, conn)) };
     engine.runtime.spawn(async move {
-        let engine = engine2;
-        let deadline = engine.runtime.now() + engine.config.drain_timeout;
+        let engine = held.engine.clone();
+        let Some((_, conn)) = held.held.as_mut() else { return };
+        let deadline = engine.runtime.now().checked_add(engine.config.drain_timeout);
         let (mut conn_timer, mut deadline_timer) = (Timer::default(), Timer::<R>::default());
         let mut upload = upload;
         poll_fn(|cx| {
@@ -100,18 +107,31 @@ fn settle<R: Runtime>(
                 if conn.proto.is_reusable() || conn.proto.is_closed() {
                     return Poll::Ready(());
                 }
+                // Checked on every pass: a peer that keeps the bytes moving
+                // must not stretch the grace period.
+                let now = engine.runtime.now();
+                if deadline.is_some_and(|d| now >= d) {
+                    conn.proto.close();
+                    return Poll::Ready(());
+                }
                 let mut progress = false;
                 if let Some((id, upload)) = upload.as_mut() {
-                    progress |= upload.pump(cx, &mut conn, *id).unwrap_or(true);
+                    match upload.pump(cx, conn, *id) {
+                        Ok(moved) => progress |= moved,
+                        Err(_) => {
+                            conn.proto.close();
+                            return Poll::Ready(());
+                        }
+                    }
                 }
-                progress |= conn.drive(cx, engine.runtime.now(), &engine.runtime, &mut conn_timer);
+                progress |= conn.drive(cx, now, &engine.runtime, &mut conn_timer);
                 while conn.proto.poll_event().is_some() {
                     progress = true;
                 }
                 if progress {
                     continue;
                 }
-                if deadline_timer.poll(cx, &engine.runtime, Some(deadline)).is_ready() {
+                if deadline_timer.poll(cx, &engine.runtime, deadline).is_ready() {
                     conn.proto.close();
                     return Poll::Ready(());
                 }
@@ -119,6 +139,24 @@ fn settle<R: Runtime>(
             }
         })
         .await;
-        engine.release(lease, conn);
+        if let Some((lease, conn)) = held.held.take() {
+            engine.release(lease, conn);
+        }
     });
+}
+
+/// The connection a settle task holds, given back closed if the task is
+/// dropped before it finishes.
+struct Settling<R: Runtime> {
+    engine: Arc<Engine<R>>,
+    held: Option<(Lease, Conn)>,
+}
+
+impl<R: Runtime> Drop for Settling<R> {
+    fn drop(&mut self) {
+        if let Some((lease, mut conn)) = self.held.take() {
+            conn.proto.close();
+            self.engine.release(lease, conn);
+        }
+    }
 }

@@ -47,7 +47,9 @@ where
 {
     let (mut parts, body) = request.into_parts();
     let options = Options::take(&mut parts.extensions);
-    let deadline = options.timeout.or(engine.config.total_timeout).map(|t| engine.runtime.now() + t);
+    // A timeout too long for an `Instant` (`Duration::MAX`) is no deadline.
+    let deadline =
+        options.timeout.or(engine.config.total_timeout).and_then(|t| engine.runtime.now().checked_add(t));
     let target = match (parts.uri.scheme(), parts.uri.authority()) {
         (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
             Ok(Target::new(scheme.clone(), authority.clone()))
@@ -107,12 +109,14 @@ async fn tries<R: Runtime>(
     let mut retries = 0;
     loop {
         let checked = engine.checkout(target).await?;
-        options.trace(TraceEvent::GotConnection {
+        let event = TraceEvent::GotConnection {
             reused: checked.lease.was_reused(),
             idle_for: checked.lease.idle_for(),
             waited: checked.waited,
-        });
+        };
+        // Held before the callback runs, so a panicking callback still frees the slot.
         let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
+        options.trace(event);
         match exchange(&mut leased, head, upload, options).await {
             Ok((response, kind)) => return Ok((leased, response, kind)),
             Err(Failure::Final(error)) => return Err(error),
