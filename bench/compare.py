@@ -148,6 +148,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--save", metavar="FILE", help="also write every run's figures as JSON")
     args = parser.parse_args()
     scenarios = [s.strip() for s in args.scenarios.split(",")]
     if not args.no_build:
@@ -170,19 +171,26 @@ def main():
         nginx.wait()
         shutil.rmtree(prefix, ignore_errors=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump({"commit": commit, "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
+                       "results": {f"{s}|{c}": r for (s, c), r in results.items()}}, f, indent=1)
     print(f"# CPU us/request, median [min-max] of {args.runs} runs; {time.strftime('%Y-%m-%d')}, commit {commit}"
           f"{', quick' if args.quick else ''}\n")
+    print("Ratios are paired: each run's figure over the reference's in the same run, then the median over")
+    print("the runs, which cancels most of the machine's drift between runs.\n")
     print("| scenario | client | CPU us/req | connections | errors | vs hyper (mt) | vs floor (same runtime) |")
     print("|---|---|---|---|---|---|---|")
     for scenario in scenarios:
-        medians = {c: statistics.median(r["cpu_us"] for r in results[(scenario, c)]) for c in CLIENTS}
+        def ratio(client, reference):
+            pairs = zip(results[(scenario, client)], results[(scenario, reference)])
+            return statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in pairs)
         for client in CLIENTS:
             runs = results[(scenario, client)]
             cpu = [r["cpu_us"] for r in runs]
-            print(f"| {scenario} | {client} | {medians[client]:.1f} [{min(cpu):.1f}-{max(cpu):.1f}] | "
+            print(f"| {scenario} | {client} | {statistics.median(cpu):.1f} [{min(cpu):.1f}-{max(cpu):.1f}] | "
                   f"{max(r['opened'] for r in runs)} | {sum(r['errors'] for r in runs)} | "
-                  f"{medians[client] / medians['hyper-util (mt, 1 worker)']:.2f} | "
-                  f"{medians[client] / medians[floor_of(client)]:.2f} |")
+                  f"{ratio(client, 'hyper-util (mt, 1 worker)'):.2f} | {ratio(client, floor_of(client)):.2f} |")
 
 
 if __name__ == "__main__":
