@@ -121,7 +121,9 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
-    /// How long the response body may stall while being read. None by default.
+    /// How long the response body may go without bytes while the caller
+    /// waits for them (a caller busy with a chunk is not a stalled server).
+    /// None by default.
     pub fn body_read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config.conn.body_read_idle_timeout = timeout;
         self
