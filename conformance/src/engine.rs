@@ -341,6 +341,25 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
     assert_eq!(server.accepted(), 1, "the orphaned dial served the next request");
 }
 
+/// Go 1.23 CloseIdleConnections: a dial no request waits for is aborted.
+pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
+    let (gate, started) = (Signal::new(), Signal::new());
+    let connector = GatedConnector { runtime: R::default(), gate, started: started.clone() };
+    let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    let pending = until(Box::pin(client.get("http://127.0.0.1:9/".parse().unwrap())), &started).await;
+    drop(pending.expect_err("the dial is gated"));
+    assert_eq!(client.pool_stats().dialing, 1);
+    client.close_idle();
+    for _ in 0..10_000 {
+        if client.pool_stats().dialing == 0 {
+            break;
+        }
+        yield_now().await;
+    }
+    let stats = client.pool_stats();
+    assert_eq!((stats.dialing, stats.dial_failures), (0, 1), "the dial was aborted and reported");
+}
+
 pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
     let release = Signal::new();
     let (gate, busy) = (release.clone(), Signal::new());
@@ -691,6 +710,7 @@ macro_rules! engine_tests {
             informational_responses_are_observable,
             trace_reports_the_phases,
             cancel_while_dialing_keeps_the_dial_for_the_pool,
+            close_idle_aborts_a_dial_nobody_waits_for,
             cancel_while_queued_for_a_connection,
             cancel_while_writing_the_body,
             cancel_while_awaiting_the_head,

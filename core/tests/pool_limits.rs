@@ -137,6 +137,21 @@ fn rule5_max_requests_per_conn_closes_on_release() {
     assert_eq!(h.actions(), [Act::Deliver(waiter, next)]);
 }
 
+/// Rule 5: a connection handed back unused (its waiter left before collecting it)
+/// has served no request: with `max_requests_per_conn = 1` it goes to the next
+/// waiter instead of being closed, and that waiter does not see it as reused.
+#[test]
+fn rule5_a_connection_returned_unused_has_served_no_request() {
+    let config = max_conns(1).with_max_requests_per_conn(NonZeroU64::new(1));
+    let mut h = Harness::new(config);
+    let conn = h.fresh_conn(0, "a");
+    let next = h.waiting(10, "a");
+    h.release_unused(20, conn);
+    assert_eq!(h.actions(), [Act::Deliver(next, conn)]);
+    assert!(!h.lease(conn).was_reused());
+    assert_eq!(h.pool.stats().reuses, 0);
+}
+
 /// Rule 5: a connection past `max_conn_lifetime` is closed when released, not reused,
 /// even with a waiter at hand.
 #[test]

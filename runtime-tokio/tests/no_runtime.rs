@@ -68,3 +68,56 @@ fn a_dial_dropped_with_its_runtime_is_reported_to_the_pool() {
     let stats = client.pool_stats();
     assert_eq!((stats.dialing, stats.dial_failures), (0, 1));
 }
+
+/// Runs `f` on a plain thread and fails if it has not returned within 10 s
+/// (a deadlock), instead of hanging the test run.
+fn on_plain_thread(f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    finished.recv_timeout(std::time::Duration::from_secs(10)).expect("finished, not deadlocked");
+}
+
+#[test]
+fn the_first_idle_connection_released_outside_any_runtime_does_not_deadlock() {
+    let server = Server::ok(b"0123456789");
+    let runtime = runtime();
+    let client = runtime.block_on(async { Client::new() });
+    // The whole body arrives with the head; dropping it unread reads out the
+    // buffered rest, pools the connection and asks for a reaper, which cannot
+    // be spawned here.
+    let body = runtime.block_on(async { client.get(server.url("/")).await.unwrap().into_body() });
+    on_plain_thread(move || drop(body));
+    assert_eq!(client.pool_stats().idle, 1);
+    let again =
+        runtime.block_on(async { client.get(server.url("/")).await.unwrap().into_body().bytes(16).await });
+    assert_eq!(again.unwrap(), "0123456789");
+    assert_eq!(server.accepted(), 1, "the pooled connection served the next request");
+}
+
+#[test]
+fn a_runtime_shut_down_with_a_dial_and_a_queued_request_does_not_deadlock() {
+    let started = Signal::new();
+    let client =
+        ClientBuilder::with_runtime(Tokio).connector(Stalls(started.clone())).max_conns_per_host(1).build();
+    let first = runtime();
+    first.block_on(async {
+        for _ in 0..2 {
+            let client = client.clone();
+            tokio::spawn(async move { client.get("http://127.0.0.1:9/".parse().unwrap()).await });
+        }
+        started.wait().await;
+        for _ in 0..10_000 {
+            if client.pool_stats().waiting == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!((client.pool_stats().dialing, client.pool_stats().waiting), (1, 2));
+    on_plain_thread(move || drop(first));
+    let stats = client.pool_stats();
+    assert_eq!((stats.dialing, stats.waiting, stats.active), (0, 0, 0));
+}

@@ -24,7 +24,9 @@ mod leased;
 mod options;
 mod request;
 mod runtime;
+mod tasks;
 mod upload;
+mod wait;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -92,6 +92,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
+use transitions::Returned;
 
 pub use action::{Checkout, ConnId, DialId, EvictReason, Lease, PoolAction, WaitFailure, WaiterId};
 pub use config::PoolConfig;
@@ -266,7 +267,19 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             tracing::debug!(conn = ?lease.conn, "pool: release of an unknown connection, ignored");
             return;
         };
-        self.put_back(now, conn, reusable);
+        self.put_back(now, conn, if reusable { Returned::Served } else { Returned::Closed });
+    }
+
+    /// Gives back a lease no request used: its waiter left after the
+    /// connection was handed to it. Like `release(now, lease, true)`, but it
+    /// does not count as a request served (so `max_requests_per_conn` and
+    /// `was_reused` see the truth).
+    pub fn release_unused(&mut self, now: Instant, lease: Lease) {
+        let Some(conn) = self.conns.resolve(lease.conn.index, lease.conn.generation) else {
+            tracing::debug!(conn = ?lease.conn, "pool: release of an unknown connection, ignored");
+            return;
+        };
+        self.put_back(now, conn, Returned::Unused);
     }
 
     /// An idle connection died (the engine's probe saw EOF, an error or unsolicited bytes;

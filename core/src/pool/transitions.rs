@@ -9,6 +9,17 @@ use super::{
     Checkout, ConnId, DialId, EvictReason, Lease, Pool, PoolAction, WaitFailure, WaiterId, deadline,
 };
 
+/// How a lease comes back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Returned {
+    /// After a request, reusable.
+    Served,
+    /// Never used (its waiter left), reusable.
+    Unused,
+    /// The engine closed it.
+    Closed,
+}
+
 impl<K: Clone + Eq + Hash> Pool<K> {
     /// No idle connection for `key`: queue a waiter for an idle connection and for a dial
     /// (Go `queueForIdleConn` then `queueForDial`).
@@ -174,13 +185,16 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     }
 
     /// A lease came back (Go `tryPutIdleConn`, after the persistConn checks).
-    pub(super) fn put_back(&mut self, now: Instant, conn: u32, reusable: bool) {
+    pub(super) fn put_back(&mut self, now: Instant, conn: u32, returned: Returned) {
         let record = &mut self.conns[conn];
         if record.state != ConnState::Active {
             tracing::debug!(conn, "pool: release of an idle connection, ignored");
             return;
         }
-        record.requests_served += 1;
+        let reusable = returned != Returned::Closed;
+        if returned != Returned::Unused {
+            record.requests_served += 1;
+        }
         let served_out =
             self.config.max_requests_per_conn.is_some_and(|max| record.requests_served >= max.get());
         let too_old = reached(record.dialed_at, self.config.max_conn_lifetime, now);

@@ -69,6 +69,13 @@ impl Harness {
         self.check();
     }
 
+    /// Gives back a lease its waiter never used.
+    pub fn release_unused(&mut self, t: u64, conn: ConnId) {
+        let lease = self.leases.remove(&conn).expect("a lease held for this connection");
+        self.pool.release_unused(at(t), lease);
+        self.check();
+    }
+
     pub fn dial_ok(&mut self, t: u64, dial: DialId) -> ConnId {
         let conn = self.pool.dial_succeeded(at(t), dial).expect("a known dial");
         self.check();
