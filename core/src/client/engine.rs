@@ -79,21 +79,49 @@ fn take<T>(slots: &mut [Option<T>], index: usize) -> Option<T> {
 }
 
 /// The state under the lock, with the time read under it. Dropping it carries
-/// out the pool's pending actions, releases the lock, and only then starts the
-/// tasks those actions call for: a runtime may drop a task inside `spawn`
-/// (none running, or shutting down), and a dropped task's cleanup locks again.
+/// out the pool's pending actions, releases the lock, and only then does what
+/// those actions call for: wake requests, close sockets, start tasks. Under
+/// the lock nothing runs but bookkeeping: a waker may run code of its own, a
+/// closing socket may block, and a runtime may drop a task inside `spawn` (none
+/// running, or shutting down), whose cleanup locks again.
 pub(super) struct Locked<'a, R: Runtime> {
     engine: &'a Arc<Engine<R>>,
     guard: Option<MutexGuard<'a, State>>,
     pub(super) now: Instant,
+    after: After,
+}
+
+/// What the locked section decided, carried out once the lock is released.
+#[derive(Default)]
+pub(super) struct After {
     tasks: Vec<Task>,
+    /// The common case is one waker (a connection handed to one waiter):
+    /// kept inline so a hand-off allocates nothing.
+    wake: Option<Waker>,
+    wake_more: Vec<Waker>,
+    close: Vec<Conn>,
+}
+
+impl After {
+    fn wake(&mut self, waker: Waker) {
+        match self.wake {
+            None => self.wake = Some(waker),
+            Some(_) => self.wake_more.push(waker),
+        }
+    }
+
+    fn run<R: Runtime>(self, engine: &Arc<Engine<R>>) {
+        drop(self.close);
+        self.wake.into_iter().chain(self.wake_more).for_each(Waker::wake);
+        tasks::start(engine, self.tasks);
+    }
 }
 
 impl<R: Runtime> Locked<'_, R> {
     /// Carries out the pool's actions now, rather than when dropped.
     pub(super) fn process(&mut self) {
         if let Some(st) = self.guard.as_mut() {
-            self.engine.process(st, self.now, &mut self.tasks);
+            self.engine.process(st, self.now, &mut self.after);
         }
     }
 }
@@ -116,7 +144,7 @@ impl<R: Runtime> Drop for Locked<'_, R> {
     fn drop(&mut self) {
         self.process();
         drop(self.guard.take());
-        tasks::start(self.engine, std::mem::take(&mut self.tasks));
+        std::mem::take(&mut self.after).run(self.engine);
     }
 }
 
@@ -144,7 +172,7 @@ impl<R: Runtime> Engine<R> {
     pub(super) fn lock(self: &Arc<Self>) -> Locked<'_, R> {
         let guard = self.state();
         let now = self.runtime.now();
-        Locked { engine: self, guard: Some(guard), now, tasks: Vec::new() }
+        Locked { engine: self, guard: Some(guard), now, after: After::default() }
     }
 
     /// A connection to `target`: an idle one that passes a probe, or the first
@@ -181,20 +209,17 @@ impl<R: Runtime> Engine<R> {
     /// Gives a connection back: pooled if it may be reused, closed otherwise.
     pub(crate) fn release(self: &Arc<Self>, lease: Lease, mut conn: Conn) {
         let reusable = conn.proto.is_reusable() && !self.config.disable_keep_alives;
-        let closed = {
-            let mut st = self.lock();
-            let closed = if reusable {
-                conn.park();
-                put(&mut st.parked, lease.conn().index(), conn);
-                None
-            } else {
-                Some(conn)
-            };
-            let now = st.now;
-            st.pool.release(now, lease, reusable);
-            closed
-        };
-        drop(closed);
+        if reusable {
+            conn.park();
+        }
+        let mut st = self.lock();
+        let now = st.now;
+        if reusable {
+            put(&mut st.parked, lease.conn().index(), conn);
+        } else {
+            st.after.close.push(conn);
+        }
+        st.pool.release(now, lease, reusable);
     }
 
     /// A lease whose connection is gone.
@@ -216,20 +241,20 @@ impl<R: Runtime> Engine<R> {
 
     /// Carries out what the pool decided, collecting the tasks to start once
     /// the lock is released. Called after every pool call, under the lock.
-    fn process(self: &Arc<Self>, st: &mut State, now: Instant, tasks: &mut Vec<Task>) {
+    fn process(self: &Arc<Self>, st: &mut State, now: Instant, after: &mut After) {
         while let Some(action) = st.pool.poll_action() {
             match action {
                 PoolAction::StartDial { dial, key } => {
                     let abort = Arc::new(Abort::default());
                     put(&mut st.dials, dial.index(), (dial, abort.clone()));
-                    tasks.push(Task::Dial { dial, target: key, abort });
+                    after.tasks.push(Task::Dial { dial, target: key, abort });
                 }
                 PoolAction::Deliver { waiter, lease } => {
                     let conn = take(&mut st.parked, lease.conn().index());
                     match (conn, st.waiters.remove(&waiter)) {
                         (Some(conn), Some(Waiter::Waiting(waker))) => {
                             st.waiters.insert(waiter, Waiter::Served(lease, conn));
-                            waker.into_iter().for_each(Waker::wake);
+                            waker.into_iter().for_each(|waker| after.wake(waker));
                         }
                         (Some(conn), _) => {
                             put(&mut st.parked, lease.conn().index(), conn);
@@ -248,12 +273,12 @@ impl<R: Runtime> Engine<R> {
                     };
                     if let Some(Waiter::Waiting(waker)) = st.waiters.remove(&waiter) {
                         st.waiters.insert(waiter, Waiter::Failed(error));
-                        waker.into_iter().for_each(Waker::wake);
+                        waker.into_iter().for_each(|waker| after.wake(waker));
                     }
                 }
                 PoolAction::Close { conn, reason } => {
                     tracing::debug!(?reason, "closing idle connection");
-                    drop(take(&mut st.parked, conn.index()));
+                    after.close.extend(take(&mut st.parked, conn.index()));
                 }
                 // Go 1.23: a dial no request waits for any more is aborted
                 // (CloseIdleConnections); its task then reports it failed.
@@ -266,7 +291,7 @@ impl<R: Runtime> Engine<R> {
                 }
             }
         }
-        self.schedule_reaper(st, tasks);
+        schedule_reaper(st, after);
     }
 
     /// Tells the pool how a dial ended and hands its connection or error on.
@@ -278,9 +303,11 @@ impl<R: Runtime> Engine<R> {
         }
         match result {
             Ok(io) => {
-                if let Some(conn) = st.pool.dial_succeeded(now, dial) {
-                    let proto = Connection::new(self.config.conn.clone());
-                    put(&mut st.parked, conn.index(), Conn::new(io, proto));
+                let conn = Conn::new(io, Connection::new(self.config.conn.clone()));
+                match st.pool.dial_succeeded(now, dial) {
+                    Some(id) => put(&mut st.parked, id.index(), conn),
+                    // A stale or repeated dial: the socket closes after the lock.
+                    None => st.after.close.push(conn),
                 }
             }
             Err(error) => {
@@ -308,21 +335,21 @@ impl<R: Runtime> Engine<R> {
             None => Err(Error::timeout(Timeout::Connect, false)),
         }
     }
+}
 
-    /// Makes sure a reaper will call the pool's `handle_timeout` at its next deadline.
-    fn schedule_reaper(&self, st: &mut State, tasks: &mut Vec<Task>) {
-        // Nothing to expire now: a sleeping reaper finds that out at its
-        // deadline (or when the client drops). Ending it here would respawn one
-        // per request as connections go in and out of the idle list.
-        let Some(next) = st.pool.poll_timeout() else { return };
-        if !st.reaper.running {
-            st.reaper.running = true;
-            st.reaper.deadline = Some(next);
-            tasks.push(Task::Reaper);
-        } else if st.reaper.deadline.is_none_or(|d| next < d) {
-            st.reaper.deadline = Some(next);
-            st.reaper.waker.take().into_iter().for_each(Waker::wake);
-        }
+/// Makes sure a reaper will call the pool's `handle_timeout` at its next deadline.
+fn schedule_reaper(st: &mut State, after: &mut After) {
+    // Nothing to expire now: a sleeping reaper finds that out at its
+    // deadline (or when the client drops). Ending it here would respawn one
+    // per request as connections go in and out of the idle list.
+    let Some(next) = st.pool.poll_timeout() else { return };
+    if !st.reaper.running {
+        st.reaper.running = true;
+        st.reaper.deadline = Some(next);
+        after.tasks.push(Task::Reaper);
+    } else if st.reaper.deadline.is_none_or(|d| next < d) {
+        st.reaper.deadline = Some(next);
+        st.reaper.waker.take().into_iter().for_each(|waker| after.wake(waker));
     }
 }
 
