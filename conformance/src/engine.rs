@@ -18,7 +18,8 @@ use roundtrip_core::client::{
 };
 
 use crate::server::Server;
-use crate::sync::{Rng, Signal, join_all, until, yield_now};
+use crate::sync::{Rng, Signal, eventually, join_all, until, yield_now};
+use crate::watchdog::watch;
 
 fn builder<R: Runtime + Default>() -> ClientBuilder<R> {
     ClientBuilder::with_runtime(R::default())
@@ -58,6 +59,7 @@ impl http_body::Body for Endless {
 pub async fn get_with_content_length<R: Runtime + Default>() {
     let server = Server::ok(b"hello");
     let client = Client::<R>::new();
+    watch(&client);
     let response = client.get(server.url("/a?b=c")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-length"], "5");
@@ -70,6 +72,7 @@ pub async fn chunked_response_with_trailers<R: Runtime + Default>() {
         conn.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 11\r\n\r\n")
     });
     let client = Client::<R>::new();
+    watch(&client);
     let mut body = client.get(server.url("/")).await.unwrap().into_body();
     let mut data = Vec::new();
     let mut trailers = None;
@@ -99,6 +102,7 @@ pub async fn post_with_length_echoed_chunked<R: Runtime + Default>() {
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let response = client.post(server.url("/echo"), "hello world").await.unwrap();
     assert_eq!(response.into_body().bytes(1024).await.unwrap(), "hello world");
 }
@@ -112,6 +116,7 @@ pub async fn streamed_body_is_sent_chunked<R: Runtime + Default>() {
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let body =
         Chunks(vec![Bytes::from_static(b"one "), Bytes::from_static(b"two "), Bytes::from_static(b"three")]);
     let request = Request::post(server.url("/")).body(body).unwrap();
@@ -122,6 +127,7 @@ pub async fn streamed_body_is_sent_chunked<R: Runtime + Default>() {
 pub async fn sequential_requests_reuse_one_connection<R: Runtime + Default>() {
     let server = Server::ok(b"ok");
     let client = Client::<R>::new();
+    watch(&client);
     for _ in 0..5 {
         let body = client.get(server.url("/")).await.unwrap().into_body();
         assert_eq!(body.bytes(16).await.unwrap(), "ok");
@@ -139,6 +145,7 @@ pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let response = client.get(server.url("/")).await.unwrap();
     assert_eq!(response.status(), 204);
     assert_eq!(client.pool_stats().idle, 1, "pooled before the response was returned (Go #13633)");
@@ -149,6 +156,7 @@ pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<
 pub async fn one_connection_per_host_serves_ten_concurrent_requests<R: Runtime + Default>() {
     let server = Server::ok(b"ok");
     let client = builder::<R>().max_conns_per_host(1).build();
+    watch(&client);
     let requests = (0..10).map(|_| {
         let client = client.clone();
         let url = server.url("/");
@@ -179,6 +187,7 @@ fn closes_after_first_response() -> Server {
 pub async fn stale_connection_get_is_retried<R: Runtime + Default>() {
     let server = closes_after_first_response();
     let client = Client::<R>::new();
+    watch(&client);
     assert_eq!(client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap(), "first");
     let body = client.get(server.url("/")).await.unwrap().into_body();
     assert_eq!(body.bytes(16).await.unwrap(), "fresh", "retried on a new connection");
@@ -188,6 +197,7 @@ pub async fn stale_connection_get_is_retried<R: Runtime + Default>() {
 pub async fn stale_connection_post_that_was_written_is_not_retried<R: Runtime + Default>() {
     let server = closes_after_first_response();
     let client = Client::<R>::new();
+    watch(&client);
     client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
     let error = client.post(server.url("/"), "payload").await.unwrap_err();
     assert!(error.is_closed(), "{error}");
@@ -198,6 +208,7 @@ pub async fn stale_connection_post_that_was_written_is_not_retried<R: Runtime + 
 pub async fn idempotency_key_makes_a_post_replayable<R: Runtime + Default>() {
     let server = closes_after_first_response();
     let client = Client::<R>::new();
+    watch(&client);
     client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
     let request =
         Request::post(server.url("/")).header("idempotency-key", "k1").body(Full::from("payload")).unwrap();
@@ -214,6 +225,7 @@ pub async fn expect_continue_sends_the_body_after_100<R: Runtime + Default>() {
         conn.respond(&body)
     });
     let client = Client::<R>::new();
+    watch(&client);
     let request =
         Request::put(server.url("/")).header("expect", "100-continue").body(Full::from("hello")).unwrap();
     let body = client.request(request).await.unwrap().into_body();
@@ -228,6 +240,7 @@ pub async fn expect_continue_rejected_with_close_never_sends_the_body<R: Runtime
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let request =
         Request::put(server.url("/")).header("expect", "100-continue").body(Full::from("hello")).unwrap();
     let response = client.request(request).await.unwrap();
@@ -246,6 +259,7 @@ pub async fn response_head_timeout<R: Runtime + Default>() {
         Ok(())
     });
     let client = builder::<R>().response_head_timeout(Some(Duration::from_millis(100))).build();
+    watch(&client);
     let error = client.get(server.url("/")).await.unwrap_err();
     answered.set();
     assert_eq!(error.timeout_kind(), Some(roundtrip_core::client::Timeout::ResponseHead), "{error}");
@@ -258,6 +272,7 @@ pub async fn connect_error_is_typed<R: Runtime + Default>() {
         listener.local_addr().unwrap().port()
     };
     let client = Client::<R>::new();
+    watch(&client);
     let error = client.get(format!("http://127.0.0.1:{port}/").parse().unwrap()).await.unwrap_err();
     assert!(error.is_connect() && error.is_retryable(), "{error}");
 }
@@ -274,6 +289,7 @@ pub async fn informational_responses_are_observable<R: Runtime + Default>() {
         log.lock().unwrap().push((r.status().as_u16(), r.headers()["link"].to_str().unwrap().to_owned()));
     }));
     let client = Client::<R>::new();
+    watch(&client);
     let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
     request.extensions_mut().insert(callback);
     client.request(request).await.unwrap().into_body().bytes(16).await.unwrap();
@@ -285,6 +301,7 @@ pub async fn trace_reports_the_phases<R: Runtime + Default>() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let log = events.clone();
     let client = Client::<R>::new();
+    watch(&client);
     for _ in 0..2 {
         let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
         let log = log.clone();
@@ -331,6 +348,7 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
     // One connection per host: the next request cannot dial, so only the
     // orphaned dial can serve it.
     let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    watch(&client);
     let pending = until(Box::pin(client.get(server.url("/"))), &started).await;
     drop(pending.expect_err("the dial is gated"));
     assert_eq!(client.pool_stats().waiting, 0);
@@ -346,16 +364,12 @@ pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
     let (gate, started) = (Signal::new(), Signal::new());
     let connector = GatedConnector { runtime: R::default(), gate, started: started.clone() };
     let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    watch(&client);
     let pending = until(Box::pin(client.get("http://127.0.0.1:9/".parse().unwrap())), &started).await;
     drop(pending.expect_err("the dial is gated"));
     assert_eq!(client.pool_stats().dialing, 1);
     client.close_idle();
-    for _ in 0..10_000 {
-        if client.pool_stats().dialing == 0 {
-            break;
-        }
-        yield_now().await;
-    }
+    eventually(&R::default(), "the aborted dial reports", || client.pool_stats().dialing == 0).await;
     let stats = client.pool_stats();
     assert_eq!((stats.dialing, stats.dial_failures), (0, 1), "the dial was aborted and reported");
 }
@@ -375,6 +389,7 @@ pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
         Ok(())
     });
     let client = builder::<R>().max_conns_per_host(1).build();
+    watch(&client);
     let first = until(Box::pin(client.get(server.url("/"))), &busy).await.expect_err("first is in flight");
     let queued = {
         let mut queued = Box::pin(client.get(server.url("/")));
@@ -411,6 +426,7 @@ pub async fn cancel_while_writing_the_body<R: Runtime + Default>() {
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let request = Request::post(server.url("/")).body(Endless(Bytes::from(vec![b'x'; 64 * 1024]))).unwrap();
     drop(until(Box::pin(client.request(request)), &reading).await.expect_err("upload in progress"));
     assert_eq!(client.pool_stats().active, 0);
@@ -434,6 +450,7 @@ pub async fn cancel_while_awaiting_the_head<R: Runtime + Default>() {
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     drop(until(Box::pin(client.get(server.url("/"))), &received).await.expect_err("no head yet"));
     assert_eq!(client.pool_stats().active, 0);
     client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
@@ -463,6 +480,7 @@ pub async fn cancel_mid_body_closes_the_connection<R: Runtime + Default>() {
     let rest = Signal::new();
     let server = partial_body_server(rest.clone());
     let client = Client::<R>::new();
+    watch(&client);
     let mut body = client.get(server.url("/")).await.unwrap().into_body();
     let frame = std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await;
     assert_eq!(frame.unwrap().unwrap().into_data().unwrap(), "hell");
@@ -477,6 +495,7 @@ pub async fn cancel_mid_body_drains_a_small_rest_and_reuses<R: Runtime + Default
     let rest = Signal::new();
     let server = partial_body_server(rest.clone());
     let client = builder::<R>().drain_on_cancel(Some(1024)).build();
+    watch(&client);
     let mut body = client.get(server.url("/")).await.unwrap().into_body();
     std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await.unwrap().unwrap();
     drop(body);
@@ -493,6 +512,7 @@ pub async fn cancel_mid_body_drains_a_small_rest_and_reuses<R: Runtime + Default
 pub async fn random_cancellations_leave_the_pool_consistent<R: Runtime + Default>() {
     let server = Server::ok(b"0123456789abcdef");
     let client = builder::<R>().max_conns_per_host(4).build();
+    watch(&client);
     let completed = Arc::new(AtomicUsize::new(0));
     let mut rng = Rng::new(0x5eed);
     for round in 0..50 {
@@ -559,6 +579,7 @@ pub async fn unix_socket_target<R: Runtime + Default>() {
             stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nunix").unwrap();
         });
         let client = builder::<R>().unix_socket(&path).build();
+        watch(&client);
         let body = client.get("http://localhost/info".parse().unwrap()).await.unwrap().into_body();
         assert_eq!(body.bytes(16).await.unwrap(), "unix");
         let _ = std::fs::remove_file(&path);
@@ -574,6 +595,7 @@ pub async fn method_and_headers_reach_the_server<R: Runtime + Default>() {
         conn.respond(b"")
     });
     let client = Client::<R>::new();
+    watch(&client);
     let request = Request::builder()
         .method(Method::DELETE)
         .uri(server.url("/item/7?force=1"))
@@ -626,6 +648,7 @@ pub async fn request_body_error_after_the_response_closes_the_connection<R: Runt
         Ok(())
     });
     let client = Client::<R>::new();
+    watch(&client);
     let fail = Signal::new();
     let signal = fail.clone();
     let body = FailsLater {
@@ -653,6 +676,7 @@ pub async fn total_timeout_bounds_a_body_that_never_pauses<R: Runtime + Default>
         conn.write(b"0\r\n\r\n")
     });
     let client = builder::<R>().total_timeout(Some(Duration::from_millis(50))).build();
+    watch(&client);
     let mut body = client.get(server.url("/")).await.unwrap().into_body();
     let error = loop {
         match std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await {
@@ -681,55 +705,11 @@ pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default
         .expect_continue_timeout(Duration::MAX)
         .idle_timeout(Some(Duration::MAX))
         .build();
+    watch(&client);
     let mut request = Request::get(server.url("/")).body(Full::default()).unwrap();
     request.extensions_mut().insert(roundtrip_core::client::RequestTimeout(Duration::MAX));
     let body = client.request(request).await.unwrap().into_body();
     assert_eq!(body.bytes(16).await.unwrap(), "ok");
 }
 
-/// Generates one `#[test]` per engine test for a runtime, given the runtime
-/// type and a `fn block_on<F: Future>(F) -> F::Output` path.
-#[macro_export]
-macro_rules! engine_tests {
-    ($runtime:ty, $block_on:path) => {
-        $crate::engine_tests!(@each $runtime, $block_on;
-            get_with_content_length,
-            chunked_response_with_trailers,
-            post_with_length_echoed_chunked,
-            streamed_body_is_sent_chunked,
-            sequential_requests_reuse_one_connection,
-            bodyless_response_returns_the_connection_before_the_caller_sees_it,
-            one_connection_per_host_serves_ten_concurrent_requests,
-            stale_connection_get_is_retried,
-            stale_connection_post_that_was_written_is_not_retried,
-            idempotency_key_makes_a_post_replayable,
-            expect_continue_sends_the_body_after_100,
-            expect_continue_rejected_with_close_never_sends_the_body,
-            response_head_timeout,
-            connect_error_is_typed,
-            informational_responses_are_observable,
-            trace_reports_the_phases,
-            cancel_while_dialing_keeps_the_dial_for_the_pool,
-            close_idle_aborts_a_dial_nobody_waits_for,
-            cancel_while_queued_for_a_connection,
-            cancel_while_writing_the_body,
-            cancel_while_awaiting_the_head,
-            cancel_mid_body_closes_the_connection,
-            cancel_mid_body_drains_a_small_rest_and_reuses,
-            random_cancellations_leave_the_pool_consistent,
-            unix_socket_target,
-            method_and_headers_reach_the_server,
-            request_body_error_after_the_response_closes_the_connection,
-            total_timeout_bounds_a_body_that_never_pauses,
-            timeouts_too_long_for_an_instant_mean_no_limit,
-        );
-    };
-    (@each $runtime:ty, $block_on:path; $($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                $block_on($crate::engine::$name::<$runtime>());
-            }
-        )*
-    };
-}
+include!(concat!(env!("OUT_DIR"), "/engine_tests.rs"));

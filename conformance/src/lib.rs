@@ -22,3 +22,4 @@ pub mod server;
 pub mod sync;
 #[cfg(test)]
 mod targets;
+pub mod watchdog;

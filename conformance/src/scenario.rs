@@ -188,6 +188,7 @@ pub struct Scenario {
     /// Bytes the server must never receive.
     pub never_received: Option<&'static [u8]>,
     /// Needs the engine (pooling, retries, concurrency): not run on `core`.
+    /// Set by the `[engine_only]` tag of its entry in [`scenarios!`](crate::scenarios).
     pub engine_only: bool,
 }
 
@@ -241,11 +242,6 @@ impl Scenario {
 
     pub fn never_received(mut self, bytes: &'static [u8]) -> Scenario {
         self.never_received = Some(bytes);
-        self
-    }
-
-    pub fn engine_only(mut self) -> Scenario {
-        self.engine_only = true;
         self
     }
 
@@ -331,14 +327,17 @@ fn run_script(conn: &mut ServerConn, script: &[Step]) -> io::Result<()> {
 }
 
 /// Declares the scenarios of one area: a function per scenario, `ALL`, and in
-/// test builds one `#[test]` per scenario per target.
+/// test builds one `#[test]` per scenario per target, each under the
+/// [`watchdog`](crate::watchdog). An entry tagged `[engine_only]` needs the
+/// engine (pooling, retries, concurrency) and gets no `core` test.
 #[macro_export]
 macro_rules! scenarios {
-    ($($name:ident => $body:expr;)*) => {
+    ($($([$tag:ident])? $name:ident => $body:expr;)*) => {
         $(
             pub fn $name() -> $crate::scenario::Scenario {
                 let mut scenario: $crate::scenario::Scenario = $body;
                 scenario.name = stringify!($name);
+                $(scenario.engine_only = $crate::scenario_tag!($tag);)?
                 scenario
             }
         )*
@@ -350,24 +349,35 @@ macro_rules! scenarios {
         mod tests {
             $(
                 mod $name {
-                    #[test]
-                    fn tokio_current_thread() {
-                        $crate::targets::tokio_current_thread(&super::super::$name());
-                    }
-                    #[test]
-                    fn tokio_multi_thread() {
-                        $crate::targets::tokio_multi_thread(&super::super::$name());
-                    }
-                    #[test]
-                    fn smol() {
-                        $crate::targets::smol(&super::super::$name());
-                    }
-                    #[test]
-                    fn core() {
-                        $crate::targets::core(&super::super::$name());
-                    }
+                    $crate::scenario_test!(tokio_current_thread, $name);
+                    $crate::scenario_test!(tokio_multi_thread, $name);
+                    $crate::scenario_test!(smol, $name);
+                    $crate::scenario_test!($($tag)? core, $name);
                 }
             )*
+        }
+    };
+}
+
+/// The one tag a scenario entry may carry.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! scenario_tag {
+    (engine_only) => {
+        true
+    };
+}
+
+/// One scenario's test on one target; none on `core` for an engine-only one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! scenario_test {
+    (engine_only core, $name:ident) => {};
+    ($target:ident, $name:ident) => {
+        #[test]
+        fn $target() {
+            let name = concat!(stringify!($name), "::", stringify!($target));
+            $crate::watchdog::run(name, || $crate::targets::$target(&super::super::$name()));
         }
     };
 }

@@ -5,8 +5,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -200,11 +201,17 @@ impl ServerConn {
 }
 
 /// A running server; stops accepting when dropped.
+///
+/// A handler that panics (a failed assertion) or returns an error fails the
+/// test that owns the server: [`check`](Self::check) raises it, and so does
+/// dropping the server. An error that only says the client went away (reset,
+/// broken pipe, EOF mid-read) is not a failure: tests cancel on purpose.
 pub struct Server {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
+    failures: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -219,7 +226,8 @@ impl Server {
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler = Arc::new(handler);
-        let (a, r, s) = (accepted.clone(), received.clone(), stop.clone());
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let (a, r, s, f) = (accepted.clone(), received.clone(), stop.clone(), failures.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -231,13 +239,23 @@ impl Server {
                 let index = a.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
                 let received = r.clone();
+                let failures = f.clone();
                 thread::spawn(move || {
                     let mut conn = ServerConn { stream, buf: Vec::new(), index, received };
-                    let _ = handler(&mut conn);
+                    let outcome = panic::catch_unwind(AssertUnwindSafe(|| handler(&mut conn)));
+                    let failure = match outcome {
+                        Ok(Ok(())) => return,
+                        Ok(Err(error)) if client_left(&error) => return,
+                        Ok(Err(error)) => format!("connection {index}: handler failed: {error}"),
+                        Err(panic) => {
+                            format!("connection {index}: handler panicked: {}", panic_message(&*panic))
+                        }
+                    };
+                    failures.lock().unwrap_or_else(PoisonError::into_inner).push(failure);
                 });
             }
         });
-        Server { addr, accepted, received, stop }
+        Server { addr, accepted, received, stop, failures }
     }
 
     /// A keep-alive server answering every request with `200 OK` and `body`.
@@ -269,6 +287,26 @@ impl Server {
     pub fn received(&self) -> Vec<u8> {
         self.received.lock().unwrap().clone()
     }
+
+    /// Panics with every handler failure so far.
+    pub fn check(&self) {
+        let failures = std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
+        assert!(failures.is_empty(), "the scripted server failed:\n  {}", failures.join("\n  "));
+    }
+}
+
+/// Whether `error` only means that the client closed or reset the connection.
+fn client_left(error: &io::Error) -> bool {
+    use io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    matches!(error.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or(panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("?")
 }
 
 impl Drop for Server {
@@ -276,5 +314,48 @@ impl Drop for Server {
         self.stop.store(true, Ordering::SeqCst);
         // Unblock the accept loop.
         let _ = TcpStream::connect(self.addr);
+        if !thread::panicking() {
+            self.check();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    use super::Server;
+
+    /// Connects, sends `request`, closes its side, and waits for the server to close.
+    fn exchange(server: &Server, request: &[u8]) {
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        std::io::Write::write_all(&mut stream, request).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "the handler's own assertion")]
+    fn a_handler_assertion_fails_the_test_that_owns_the_server() {
+        let server = Server::start(|conn| {
+            let request = conn.read_request()?.unwrap();
+            assert_eq!(request.method, "PUT", "the handler's own assertion");
+            Ok(())
+        });
+        exchange(&server, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "handler failed")]
+    fn a_handler_error_fails_the_test_that_owns_the_server() {
+        let server = Server::start(|conn| conn.read_request().map(drop));
+        exchange(&server, b"GET / HTTP/1.1\r\nhost: x\r\ncontent-length: x\r\n\r\n");
+    }
+
+    #[test]
+    fn a_client_that_leaves_is_not_a_failure() {
+        let server = Server::start(|conn| conn.read_request().map(drop));
+        exchange(&server, b"GET / HTTP/1.1\r\nho");
     }
 }

@@ -5,6 +5,9 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use roundtrip_core::client::Runtime;
 
 /// A one-shot event: set from any thread, awaited from a task.
 #[derive(Clone, Default)]
@@ -112,4 +115,21 @@ pub async fn yield_now() {
         Poll::Pending
     })
     .await
+}
+
+/// Waits until `done()` holds, for state that another task or thread changes
+/// with no event to await (a background task reporting to the pool). Yields
+/// first, then checks every millisecond; panics with `what` after 10 s.
+pub async fn eventually<R: Runtime>(runtime: &R, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        yield_now().await;
+    }
+    while !done() {
+        assert!(Instant::now() < deadline, "still waiting after 10 s: {what}");
+        runtime.sleep_until(runtime.now() + Duration::from_millis(1)).await;
+    }
 }

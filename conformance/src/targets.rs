@@ -70,6 +70,7 @@ pub async fn run_engine<R: Runtime + Default>(scenario: &Scenario, connector: Op
         builder = connector(builder);
     }
     let client = builder.build();
+    crate::watchdog::watch(&client);
     let mut failures = 0;
     for (i, (request, expected)) in scenario.requests.iter().enumerate() {
         let seen =
@@ -176,10 +177,7 @@ fn fail(error: &Error) -> Fail {
 
 /// Runs `scenario` on `Connection` alone over blocking std sockets.
 pub fn core(scenario: &Scenario) {
-    if scenario.engine_only {
-        eprintln!("{}: needs the engine (pool, retries or concurrency); not run on core", scenario.name);
-        return;
-    }
+    assert!(!scenario.engine_only, "{}: engine-only scenarios have no core test", scenario.name);
     let server = scenario.start_server();
     let mut client = CoreClient { addr: server.addr(), settings: scenario.settings, conn: None };
     for (i, (request, expected)) in scenario.requests.iter().enumerate() {

@@ -71,14 +71,12 @@ scenarios! {
         .then(Req::get("/"), HELLO)
         .settings(|s| s.disable_keep_alives = true)
         .connections(2);
-    server_closes_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportServerClosingUnexpectedly", vec![], Req::get("/"), HELLO)
+    [engine_only] server_closes_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportServerClosingUnexpectedly", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(OK_HELLO), Step::Close], vec![Step::Read, Step::Send(OK_HELLO)]])
-        .then(Req::get("/"), HELLO)
-        .engine_only();
-    unsolicited_408_on_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportIgnores408; security.md G1", vec![], Req::get("/"), HELLO)
+        .then(Req::get("/"), HELLO);
+    [engine_only] unsolicited_408_on_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportIgnores408; security.md G1", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(OK_HELLO), Step::Sleep(10), Step::Send(b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n"), Step::Close], vec![Step::Read, Step::Send(OK_HELLO)]])
-        .then(Req::get("/").after(100), HELLO)
-        .engine_only();
+        .then(Req::get("/").after(100), HELLO);
     extra_bytes_after_response_close_it => Scenario::new(Area::Keepalive, "security.md C17 (hyper client_pipeline_responses_extra)", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")], vec![Step::Read, Step::Send(OK_HELLO)]])
         .then(Req::get("/"), HELLO)

@@ -56,6 +56,14 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     type Sleep: Sleep;
 
     /// Runs `future` to completion in the background.
+    ///
+    /// An implementation may instead drop the future, inside this call or
+    /// later, unpolled or half-run: when there is no runtime to run it (a
+    /// response body dropped on a plain thread) or the runtime is shutting
+    /// down. The engine survives that: every task it spawns carries a cleanup
+    /// that tells the pool what became of it, and the engine never holds its
+    /// lock while calling `spawn`. It must not panic, since it can be reached
+    /// from a `Drop`.
     fn spawn<F>(&self, future: F)
     where
         F: Future<Output = ()> + Send + 'static;
