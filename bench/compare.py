@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Comparison harness (../shared/BENCH.md): roundtrip's `load` tool against
+"""Comparison harness (docs/bench.md): roundtrip's `load` tool against
 hyper-util's legacy client and the minimal async floor (on Tokio and on smol),
 on nginx over loopback.
 
@@ -55,7 +55,7 @@ CLIENTS = {
 
 
 def floor_of(client):
-    """Each client is judged against the floor on its own runtime (BENCH.md)."""
+    """Each client is judged against the floor on its own runtime (docs/bench.md)."""
     return "floor (smol)" if "smol" in client else "floor (tokio)"
 
 NGINX_CONF = """

@@ -1,9 +1,9 @@
 //! The floor of the comparison: a minimal async HTTP/1.1 client. Each of C
 //! tasks owns one connection and drives it inline: one write and one read per
 //! exchange, httparse for the head, no pool, no per-connection task, no
-//! channels (BENCH.md, "the async floor"). `--runtime tokio` (default) runs on
+//! channels (docs/bench.md, the async floor). `--runtime tokio` (default) runs on
 //! Tokio's current-thread runtime; `--runtime smol` spawns on smol's global
-//! executor from `block_on`, as the `load` tool does, because BENCH.md judges
+//! executor from `block_on`, as the `load` tool does, because docs/bench.md judges
 //! the smol adapter against the smol floor.
 
 #[path = "common/args.rs"]

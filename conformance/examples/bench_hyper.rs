@@ -1,7 +1,7 @@
 //! Reference client for the comparison: hyper-util's legacy pooled client on
 //! Tokio, speaking the harness contract (see `common/args.rs`).
 //! `--threads 1` (default) is the multi-thread runtime with one worker, as in
-//! BENCH.md; `--threads 0` is the current-thread runtime.
+//! docs/bench.md; `--threads 0` is the current-thread runtime.
 
 #[path = "common/args.rs"]
 mod args;

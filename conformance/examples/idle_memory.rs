@@ -1,4 +1,4 @@
-//! BENCH.md S6, approximately: open N connections at once (N concurrent GETs,
+//! docs/bench.md S6, approximately: open N connections at once (N concurrent GETs,
 //! so none can reuse another's), let them idle in the pool, and report the
 //! client's VmRSS growth and live heap bytes per idle connection.
 //!

@@ -1,4 +1,4 @@
-//! One complete small GET through `Connection` (BENCH.md "Micro": under 1 µs):
+//! One complete small GET through `Connection` (docs/bench.md "Micro": under 1 µs):
 //! encode the request, hand it to a pretend socket, parse a 10-field response
 //! with a 100-byte body, read the body, finish.
 //!

@@ -1,6 +1,6 @@
 //! Hot path of the pool: checkout of an idle connection + release back to the idle list,
 //! with 1, 100 and 10,000 keys (one idle connection each, visited round robin).
-//! Target (BENCH.md): under 100 ns per pair.
+//! Target (docs/bench.md "Micro"): under 100 ns per pair.
 //!
 //! Two key types: `u32` (the pool's own cost) and `Arc<str>` host names (hashing a
 //! string and an atomic clone per checkout, closer to what the engine passes).

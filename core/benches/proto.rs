@@ -1,4 +1,4 @@
-//! Wire-format micro benchmarks (BENCH.md "Micro"): response head parsing against
+//! Wire-format micro benchmarks (docs/bench.md "Micro"): response head parsing against
 //! raw httparse on the same bytes, and chunked decoding throughput.
 //!
 //! Run: `cargo bench -p roundtrip-core --bench proto`

@@ -1,5 +1,5 @@
-//! Cancellation (hyper's "cancel safety"; Go closes, research/go-transport.md
-//! §5): an HTTP/1.1 message cannot be aborted, so a cancelled exchange whose
+//! Cancellation (hyper's "cancel safety"; Go closes, docs/go-transport.md
+//! CANCEL-1, CANCEL-2): an HTTP/1.1 message cannot be aborted, so a cancelled exchange whose
 //! bytes reached the wire closes the connection, unless the rest of a body of
 //! known length is small enough to drain.
 

@@ -127,7 +127,7 @@ fn error(kind: ExchangeErrorKind, written: bool, received: bool, reused: bool) -
 }
 
 #[test]
-fn retry_classifier_table_go_3_7() {
+fn retry_classifier_table_go_should_retry_request() {
     use RetryDecision::*;
     let eof = ExchangeErrorKind::ConnectionClosed;
     let reset =

@@ -1,5 +1,5 @@
 //! `Expect: 100-continue` (RFC 9110 §10.1.1), with Go 1.23's rule for a final
-//! status that comes first (research/go-transport.md §4.1, cf501e05, #67555).
+//! status that comes first (docs/go-transport.md EXPECT-3, cf501e05, #67555).
 
 mod support;
 

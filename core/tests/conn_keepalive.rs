@@ -1,5 +1,5 @@
 //! When a connection may be reused (RFC 9112 §9.3, §9.6; Go's reuse rules,
-//! research/go-transport.md §3.5) and what happens to bytes while idle (§2.9).
+//! docs/go-transport.md REUSE-1) and what happens to bytes while idle (IDLE-1).
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! Malformed responses and the exact typed error each must produce, whole, byte
 //! by byte, split at every index and with trailing bytes. Vectors from
-//! research/security.md §2 (ids in brackets) and the advisories named there.
+//! docs/security.md (ids in brackets) and the advisories named there.
 
 mod support;
 

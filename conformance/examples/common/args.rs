@@ -1,4 +1,4 @@
-//! The command line every client in the comparison speaks (BENCH.md):
+//! The command line every client in the comparison speaks (docs/bench.md):
 //! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T] [--runtime tokio|smol]`.
 //! Shared by the reference clients (`#[path = "common/args.rs"]`).
 

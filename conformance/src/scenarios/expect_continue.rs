@@ -1,5 +1,5 @@
 //! `Expect: 100-continue` (RFC 9110 §10.1.1) with Go 1.23's rule for a final
-//! status that comes first (research/go-transport.md §4.1, #67555).
+//! status that comes first (docs/go-transport.md EXPECT-3, #67555).
 
 use http::Method;
 
@@ -21,7 +21,7 @@ scenarios! {
     body_after_100 => expect("Go TestTransportExpect100ContinueSent", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 100 Continue\r\n\r\n"), Step::ReadBody(7), Step::Send(OK_HELLO)], Outcome::Response(200, b"hello"));
     final_200_without_close_gets_the_body => expect("Go TestTransportExpect100Continue200ResponseNoConnClose", vec![Step::ReadHead, Step::Send(OK_HELLO)], Outcome::Response(200, b"hello"));
     final_500_without_close_gets_the_body => expect("Go TestTransportExpect100Continue500ResponseNoConnClose", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n")], Outcome::Response(500, b""));
-    final_with_close_skips_the_body => expect("Go TestTransportExpect100Continue200ResponseWithConnClose; security.md F8", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"), Step::ExpectEof], Outcome::Response(200, b"ok"))
+    final_with_close_skips_the_body => expect("Go TestTransportExpect100Continue200ResponseWithConnClose; docs/security.md F8", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"), Step::ExpectEof], Outcome::Response(200, b"ok"))
         .never_received(b"payload");
     expectation_failed_with_close => expect("RFC 9110 §15.5.18; Go CVE-2024-24791", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 417 Expectation Failed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"), Step::ExpectEof], Outcome::Response(417, b""))
         .never_received(b"payload");

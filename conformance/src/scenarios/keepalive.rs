@@ -1,5 +1,5 @@
 //! Connection reuse: RFC 9112 §9.3 and §9.6, Go's reuse rules
-//! (research/go-transport.md §3.5) and idle-connection death (§2.9).
+//! (docs/go-transport.md REUSE-1) and idle-connection death (IDLE-1).
 //! Connection counts are asserted on the server side.
 
 use http::Method;
@@ -74,14 +74,14 @@ scenarios! {
     [engine_only] server_closes_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportServerClosingUnexpectedly", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(OK_HELLO), Step::Close], vec![Step::Read, Step::Send(OK_HELLO)]])
         .then(Req::get("/"), HELLO);
-    [engine_only] unsolicited_408_on_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportIgnores408; security.md G1", vec![], Req::get("/"), HELLO)
+    [engine_only] unsolicited_408_on_idle_connection => Scenario::new(Area::Keepalive, "Go TestTransportIgnores408; docs/security.md G1", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(OK_HELLO), Step::Sleep(10), Step::Send(b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n"), Step::Close], vec![Step::Read, Step::Send(OK_HELLO)]])
         .then(Req::get("/").after(100), HELLO);
-    extra_bytes_after_response_close_it => Scenario::new(Area::Keepalive, "security.md C17 (hyper client_pipeline_responses_extra)", vec![], Req::get("/"), HELLO)
+    extra_bytes_after_response_close_it => Scenario::new(Area::Keepalive, "docs/security.md C17 (hyper client_pipeline_responses_extra)", vec![], Req::get("/"), HELLO)
         .scripts(vec![vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")], vec![Step::Read, Step::Send(OK_HELLO)]])
         .then(Req::get("/"), HELLO)
         .connections(2);
-    head_response_with_body_bytes_closes => Scenario::new(Area::Keepalive, "security.md C19", vec![], Req::method(Method::HEAD, "/"), Outcome::Response(200, b""))
+    head_response_with_body_bytes_closes => Scenario::new(Area::Keepalive, "docs/security.md C19", vec![], Req::method(Method::HEAD, "/"), Outcome::Response(200, b""))
         .scripts(vec![vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")], vec![Step::Read, Step::Send(OK_HELLO)]])
         .then(Req::get("/"), HELLO)
         .connections(2);

@@ -1,5 +1,6 @@
 //! The scenario table, one module per area. Each scenario names its source:
-//! an RFC section, a Go or hyper test, or a vector of research/security.md §2.
+//! an RFC section, a Go or hyper test, or an id of docs/security.md or
+//! docs/go-transport.md.
 
 pub mod cancel;
 pub mod errors;

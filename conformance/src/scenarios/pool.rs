@@ -1,5 +1,6 @@
-//! The pool under concurrency, over real sockets (research/go-transport.md §2,
-//! §9.2). Connection counts are asserted on the server side.
+//! The pool under concurrency, over real sockets (docs/go-transport.md POOL-1
+//! to POOL-8; Go's MaxConnsPerHost tests). Connection counts are asserted on
+//! the server side.
 
 use super::OK_HELLO;
 use crate::scenario::{Area, Outcome, Req, Scenario, Step};
@@ -24,7 +25,7 @@ scenarios! {
         .settings(|s| s.max_conns_per_host = Some(2))
         .concurrent(10, Req::get("/"), HELLO)
         .connections(2);
-    [engine_only] limit_of_four_with_sixteen_requests => serving("BENCH.md: a correct pool opens exactly C")
+    [engine_only] limit_of_four_with_sixteen_requests => serving("docs/bench.md: a correct pool opens exactly C")
         .settings(|s| s.max_conns_per_host = Some(4))
         .concurrent(16, Req::get("/"), HELLO)
         .connections(4);

@@ -1,4 +1,4 @@
-//! Retries (research/go-transport.md §3.7, Go TestRetryRequestsOnError): only
+//! Retries (docs/go-transport.md RETRY-1 to RETRY-4, Go TestRetryRequestsOnError): only
 //! on a reused connection, before any response byte; nothing written, or a
 //! replayable request. The stale-connection race is made deterministic: the
 //! server answers once, then reads the next request and closes.
@@ -22,7 +22,7 @@ fn stale(source: &'static str, then: Vec<Step>, second: Req, outcome: Outcome) -
 
 scenarios! {
     [engine_only] get_retried_after_eof => stale("Go TestRetryRequestsOnError (GET, EOF)", vec![Step::Read, Step::Close], Req::get("/"), HELLO).connections(2);
-    [engine_only] get_retried_after_reset => stale("hyper#2627 class; security.md G7", vec![Step::ReadHead, Step::Close], Req::get("/"), HELLO).connections(2);
+    [engine_only] get_retried_after_reset => stale("hyper#2627 class; docs/security.md G7", vec![Step::ReadHead, Step::Close], Req::get("/"), HELLO).connections(2);
     [engine_only] head_retried => stale("Go isReplayable: HEAD", vec![Step::Read, Step::Close], Req::method(Method::HEAD, "/"), Outcome::Response(200, b"")).connections(2);
     [engine_only] options_retried => stale("Go isReplayable: OPTIONS", vec![Step::Read, Step::Close], Req::method(Method::OPTIONS, "/"), HELLO).connections(2);
     [engine_only] post_written_not_retried => stale("Go TestRetryRequestsOnError (POST written)", vec![Step::Read, Step::Close], Req::post("/", b"data"), Outcome::Fails(Fail::Closed)).connections(1);

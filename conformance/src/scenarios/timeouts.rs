@@ -21,11 +21,11 @@ scenarios! {
         .settings(|s| s.response_head_timeout = ms(2000));
     slow_informational_does_not_extend_head_timeout => Scenario::new(Area::Timeouts, "Go: ResponseHeaderTimeout covers 1xx", vec![Step::Read, Step::Send(b"HTTP/1.1 103 Early Hints\r\n\r\n"), Step::Sleep(2000)], Req::get("/"), Outcome::Fails(Fail::Timeout))
         .settings(|s| s.response_head_timeout = ms(100));
-    slowloris_head_hits_the_head_timeout => Scenario::new(Area::Timeouts, "security.md H3", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\n"), Step::Sleep(300), Step::Send(b"x-a: b\r\n"), Step::Sleep(2000)], Req::get("/"), Outcome::Fails(Fail::Timeout))
+    slowloris_head_hits_the_head_timeout => Scenario::new(Area::Timeouts, "docs/security.md H3", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\n"), Step::Sleep(300), Step::Send(b"x-a: b\r\n"), Step::Sleep(2000)], Req::get("/"), Outcome::Fails(Fail::Timeout))
         .settings(|s| s.response_head_timeout = ms(100));
-    body_read_idle_timeout => Scenario::new(Area::Timeouts, "security.md H7; Go #26941 (no such timeout in Go)", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"), Step::Sleep(2000)], Req::get("/"), Outcome::BodyFails(200, Fail::Timeout))
+    body_read_idle_timeout => Scenario::new(Area::Timeouts, "docs/security.md H7; Go #26941 (no such timeout in Go)", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"), Step::Sleep(2000)], Req::get("/"), Outcome::BodyFails(200, Fail::Timeout))
         .settings(|s| s.body_read_idle_timeout = ms(100));
-    body_read_idle_not_hit_by_steady_body => Scenario::new(Area::Timeouts, "security.md H5", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"), Step::Dribble(b"hello")], Req::get("/"), HELLO)
+    body_read_idle_not_hit_by_steady_body => Scenario::new(Area::Timeouts, "docs/security.md H5", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"), Step::Dribble(b"hello")], Req::get("/"), HELLO)
         .settings(|s| s.body_read_idle_timeout = ms(1000));
     timed_out_connection_is_not_reused => Scenario::new(Area::Timeouts, "Go TestClientTimeoutKillsConn_BeforeHeaders (#23399)", vec![], Req::get("/"), Outcome::Fails(Fail::Timeout))
         .scripts(vec![vec![Step::Read, Step::Sleep(500), Step::Send(OK_HELLO)], vec![Step::Read, Step::Send(OK_HELLO)]])

@@ -322,7 +322,7 @@ impl Exchange {
         self.recv = Recv::Done;
         shared.timers.stop(Timer::BodyReadIdle);
         if !shared.rx.is_empty() {
-            // More bytes than the response: unsolicited (security.md C17).
+            // More bytes than the response: unsolicited (docs/security.md C17).
             self.close.get_or_insert(CloseReason::UnsolicitedData);
             shared.rx.clear();
         }

@@ -3,7 +3,8 @@
 //! A [`Connection`] owns the protocol state, the read buffer and the outgoing
 //! queue of one connection, and nothing else: no socket, no clock, no task.
 //! One exchange at a time (no pipelining). The behaviour is Go 1.23's
-//! Transport (research/go-transport.md §3-5) where RFC 9110/9112 leave a choice;
+//! Transport (docs/go-transport.md: REUSE, RETRY, EXPECT, INFO, CANCEL and
+//! TIMEOUT rules) where RFC 9110/9112 leave a choice;
 //! the rules are listed in `state.rs` and `exchange.rs`.
 
 mod config;

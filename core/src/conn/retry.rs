@@ -1,6 +1,7 @@
 //! When a failed request may be sent again on a new connection: Go 1.23's
-//! `shouldRetryRequest` and `isReplayable` (research/go-transport.md §3.7), as
-//! one pure function over the facts an [`ExchangeError`] carries.
+//! `shouldRetryRequest` and `isReplayable`, as one pure function over the facts
+//! an [`ExchangeError`] carries. Conditions 1-4 below are RETRY-1 to RETRY-4 of
+//! docs/go-transport.md.
 //!
 //! A retry needs all of:
 //! 1. the connection was reused: a fresh connection that fails says something

@@ -70,7 +70,7 @@ impl Lease {
     }
 
     /// Whether the connection served a request before this one. A failure on a reused
-    /// connection is what makes a request retryable (go-transport.md §3.7).
+    /// connection is what makes a request retryable (docs/go-transport.md RETRY-1).
     #[must_use]
     pub fn was_reused(&self) -> bool {
         self.requests_served > 0

@@ -2,8 +2,8 @@
 //!
 //! The pool sees keys, ids and `now`: never a socket, a channel, a task, a lock or a
 //! clock. The engine keeps sockets and wakers in its own tables, indexed by the ids the
-//! pool hands out. The contract is Go 1.23's `Transport` (research/go-transport.md §2);
-//! the Go function each rule mirrors is named in brackets.
+//! pool hands out. The contract is Go 1.23's `Transport`; rule N below is POOL-N of
+//! docs/go-transport.md, and the Go function each rule mirrors is named in brackets.
 //!
 //! # Rules
 //! 1. **Idle reuse is most recently used first.** `checkout` takes the key's newest idle

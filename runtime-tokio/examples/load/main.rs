@@ -5,7 +5,7 @@
 //!     cargo load URL --duration 10s --method POST --body-bytes 65536 --json
 //!
 //! With `--json` it prints one line, `{"client","requests","errors","elapsed_s",
-//! "bytes",...}`, the contract of the comparison harness (BENCH.md).
+//! "bytes",...}`, the contract of the comparison harness (docs/bench.md).
 
 mod args;
 mod cpu;
