@@ -712,4 +712,58 @@ pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default
     assert_eq!(body.bytes(16).await.unwrap(), "ok");
 }
 
+/// `R`, except that `spawn` drops every future inline, as a runtime that is
+/// shutting down (or absent) may.
+#[derive(Clone, Default)]
+struct DropsTasks<R>(R);
+
+impl<R: Runtime> Runtime for DropsTasks<R> {
+    type Sleep = R::Sleep;
+
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        drop(future);
+    }
+    fn now(&self) -> std::time::Instant {
+        self.0.now()
+    }
+    fn sleep_until(&self, deadline: std::time::Instant) -> R::Sleep {
+        self.0.sleep_until(deadline)
+    }
+    fn resolve(
+        &self,
+        host: String,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<std::net::SocketAddr>>> + Send {
+        self.0.resolve(host, port)
+    }
+    fn connect_tcp(
+        &self,
+        addr: std::net::SocketAddr,
+    ) -> impl Future<Output = io::Result<Box<dyn roundtrip_core::client::Io>>> + Send {
+        self.0.connect_tcp(addr)
+    }
+    fn connect_unix(
+        &self,
+        path: std::path::PathBuf,
+    ) -> impl Future<Output = io::Result<Box<dyn roundtrip_core::client::Io>>> + Send {
+        self.0.connect_unix(path)
+    }
+}
+
+/// Every dial is a task, so on a runtime that drops tasks each request fails
+/// as a connect error, at once; queued requests too, and the pool ends empty.
+pub async fn a_runtime_that_drops_every_task_fails_requests_cleanly<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = ClientBuilder::with_runtime(DropsTasks(R::default())).max_conns_per_host(1).build();
+    watch(&client);
+    let requests = (0..3).map(|_| client.get(server.url("/"))).collect();
+    for outcome in join_all(requests).await {
+        let error = outcome.expect_err("no dial can run");
+        assert!(error.is_connect(), "{error:?}");
+    }
+    let stats = client.pool_stats();
+    assert_eq!((stats.active, stats.dialing, stats.waiting, stats.idle), (0, 0, 0, 0), "{stats:?}");
+    assert_eq!(server.accepted(), 0);
+}
+
 include!(concat!(env!("OUT_DIR"), "/engine_tests.rs"));

@@ -46,10 +46,11 @@ impl Runtime for Tokio {
         // Spawning can be reached from a `Drop` (a body dropped on a plain
         // thread, or after its runtime shut down), where `tokio::spawn` would
         // panic. Without a runtime the task is dropped; its cleanup closes the
-        // connection and frees its pool slot.
+        // connection and frees its pool slot, and a request that needed it (a
+        // dial) fails with a connect error that says no runtime ran it.
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => drop(handle.spawn(future)),
-            Err(error) => tracing::debug!(%error, "no Tokio runtime to spawn on; dropping the task"),
+            Err(error) => tracing::warn!(%error, "no Tokio runtime to spawn on; dropping the task"),
         }
     }
 

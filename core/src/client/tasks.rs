@@ -82,7 +82,9 @@ pub(super) fn start<R: Runtime>(engine: &Arc<Engine<R>>, tasks: Vec<Task>) {
 fn spawn_dial<R: Runtime>(engine: &Arc<Engine<R>>, dial: DialId, target: Target, abort: Arc<Abort>) {
     let on_drop = engine.clone();
     let abandoned = Unfinished::new(move || {
-        let error = std::io::Error::other("the runtime dropped the dial task");
+        let error = std::io::Error::other(
+            "no runtime ran the dial task (none is running here, or it is shutting down)",
+        );
         on_drop.dial_done(dial, Err(Error::connect(error)));
     });
     let engine = engine.clone();

@@ -121,3 +121,22 @@ fn a_runtime_shut_down_with_a_dial_and_a_queued_request_does_not_deadlock() {
     let stats = client.pool_stats();
     assert_eq!((stats.dialing, stats.waiting, stats.active), (0, 0, 0));
 }
+
+/// A Tokio client polled where no Tokio runtime runs (here under smol's
+/// `block_on`) cannot dial: the request fails at once with a connect error
+/// that says why, instead of waiting forever for a task nobody runs.
+#[test]
+fn a_request_polled_outside_any_tokio_runtime_fails_with_a_clear_error() {
+    roundtrip_conformance::watchdog::run("a_request_polled_outside_any_tokio_runtime", || {
+        let server = Server::ok(b"ok");
+        let client = Client::new();
+        let error = smol::block_on(client.get(server.url("/"))).expect_err("no runtime to dial on");
+        assert!(error.is_connect(), "{error:?}");
+        let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ");
+        assert!(chain.contains("no runtime ran the dial task"), "{chain}");
+        assert_eq!(server.accepted(), 0);
+    });
+}

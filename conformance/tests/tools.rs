@@ -1,5 +1,7 @@
-//! The `load` and `fetch` tools, run as a user would: as processes, checking
-//! their output and exit codes. `cargo test` builds the examples first.
+//! The `load` and `fetch` tools (examples of `roundtrip-tokio`), run as a
+//! user would: as processes, checking their output and exit codes. They live
+//! here so that the published adapter's tests need no unpublished crate;
+//! `cargo test --workspace` builds every example before running tests.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -10,7 +12,9 @@ fn tool(name: &str) -> Command {
     // target/<profile>/deps/tools-<hash> -> target/<profile>/examples/<name>
     let exe = std::env::current_exe().unwrap();
     let dir: PathBuf = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples");
-    Command::new(dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is not built: run `cargo test --workspace`", path.display());
+    Command::new(path)
 }
 
 fn run(command: &mut Command) -> (i32, String, String) {
