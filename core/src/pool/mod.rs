@@ -116,26 +116,24 @@ use slab::Slab;
 /// use std::time::Instant;
 /// use roundtrip_core::pool::{Checkout, Pool, PoolAction, PoolConfig};
 ///
-/// fn round_trip(pool: &mut Pool<&'static str>, now: Instant) {
-///     let waiter = match pool.checkout(now, "example.com:443") {
-///         Checkout::Ready(lease) => return pool.release(now, lease, true),
-///         Checkout::Waiting(waiter) => waiter,
-///     };
-///     // The engine spawns a connect task for the dial, which reports back.
-///     let Some(PoolAction::StartDial { dial, key }) = pool.poll_action() else { return };
-///     assert_eq!(key, "example.com:443");
-///     let conn = pool.dial_succeeded(now, dial).expect("a dial the pool started");
-///     // The new connection goes to the oldest waiter of its key: ours.
-///     let Some(PoolAction::Deliver { waiter: served, lease }) = pool.poll_action() else {
-///         return;
-///     };
-///     assert_eq!((served, lease.conn()), (waiter, conn));
-///     // ... the request runs on `conn`; then the connection goes back, idle.
-///     pool.release(now, lease, true);
-///     assert_eq!(pool.stats().idle, 1);
-/// }
-/// # let _ = round_trip;
-/// # let _ = Pool::<&'static str>::new(PoolConfig::default());
+/// let mut pool = Pool::new(PoolConfig::default());
+/// let now = Instant::now();
+/// // No idle connection yet: the request waits, and the pool asks for a dial.
+/// let Checkout::Waiting(waiter) = pool.checkout(now, "example.com:443") else { unreachable!() };
+/// let Some(PoolAction::StartDial { dial, key }) = pool.poll_action() else { unreachable!() };
+/// assert_eq!(key, "example.com:443");
+/// // The engine runs the dial in a task, which reports back.
+/// let conn = pool.dial_succeeded(now, dial).expect("a dial the pool started");
+/// // The new connection goes to the oldest waiter of its key: ours.
+/// let Some(PoolAction::Deliver { waiter: served, lease }) = pool.poll_action() else { unreachable!() };
+/// assert_eq!((served, lease.conn()), (waiter, conn));
+/// // ... the request runs on `conn`; then the connection goes back, idle.
+/// pool.release(now, lease, true);
+/// assert_eq!(pool.stats().idle, 1);
+/// // The next checkout of the key reuses it at once.
+/// let Checkout::Ready(lease) = pool.checkout(now, "example.com:443") else { unreachable!() };
+/// assert!(lease.was_reused());
+/// pool.release(now, lease, true);
 /// ```
 pub struct Pool<K: Clone + Eq + Hash> {
     config: PoolConfig,
