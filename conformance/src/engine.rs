@@ -26,6 +26,7 @@ fn builder<R: Runtime + Default>() -> ClientBuilder<R> {
 }
 
 /// A request body that yields `chunks` one frame at a time, with an unknown length.
+#[derive(Debug)]
 pub struct Chunks(pub Vec<Bytes>);
 
 impl http_body::Body for Chunks {
@@ -42,6 +43,7 @@ impl http_body::Body for Chunks {
 }
 
 /// A request body that never ends, one `chunk` at a time.
+#[derive(Debug)]
 pub struct Endless(pub Bytes);
 
 impl http_body::Body for Endless {

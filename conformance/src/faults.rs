@@ -14,6 +14,7 @@ use roundtrip_core::client::{Connect, ConnectFuture, Io, Runtime, Target};
 use crate::sync::Rng;
 
 /// Wraps an [`Io`] and misbehaves, deterministically for a seed.
+#[allow(missing_debug_implementations, reason = "the wrapped Io is not Debug")]
 pub struct FaultyIo {
     inner: Box<dyn Io>,
     rng: Rng,
@@ -87,6 +88,7 @@ impl Io for FaultyIo {
 }
 
 /// Opens TCP connections through the runtime and wraps each in a [`FaultyIo`].
+#[derive(Debug)]
 pub struct FaultyConnector<R> {
     seed: u64,
     next: Arc<AtomicU64>,

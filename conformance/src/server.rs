@@ -37,6 +37,7 @@ impl ReceivedRequest {
 }
 
 /// One accepted connection, as the handler sees it.
+#[derive(Debug)]
 pub struct ServerConn {
     stream: TcpStream,
     buf: Vec<u8>,
@@ -206,6 +207,7 @@ impl ServerConn {
 /// test that owns the server: [`check`](Self::check) raises it, and so does
 /// dropping the server. An error that only says the client went away (reset,
 /// broken pipe, EOF mid-read) is not a failure: tests cancel on purpose.
+#[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,

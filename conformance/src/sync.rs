@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use roundtrip_core::client::Runtime;
 
 /// A one-shot event: set from any thread, awaited from a task.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Signal {
     inner: Arc<Mutex<(bool, Vec<Waker>)>>,
 }
@@ -87,6 +87,7 @@ pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 }
 
 /// A tiny deterministic generator (xorshift64*) for seeded randomised tests.
+#[derive(Debug)]
 pub struct Rng(u64);
 
 impl Rng {

@@ -42,17 +42,17 @@ impl Outcome {
 /// A guard: no scenario may take longer than this on any target.
 const SCENARIO_DEADLINE: Duration = Duration::from_secs(10);
 
-pub fn tokio_current_thread(scenario: &Scenario) {
+pub(crate) fn tokio_current_thread(scenario: &Scenario) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None));
 }
 
-pub fn tokio_multi_thread(scenario: &Scenario) {
+pub(crate) fn tokio_multi_thread(scenario: &Scenario) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None));
 }
 
-pub fn smol(scenario: &Scenario) {
+pub(crate) fn smol(scenario: &Scenario) {
     smol::block_on(run_engine::<roundtrip_smol::Smol>(scenario, None));
 }
 
@@ -60,7 +60,10 @@ pub fn smol(scenario: &Scenario) {
 /// connections are opened by it (fault injection); then only the absence of
 /// panics and hangs is checked, not the outcomes.
 /// Returns how many requests failed (for the fault-injection run).
-pub async fn run_engine<R: Runtime + Default>(scenario: &Scenario, connector: Option<Customize<R>>) -> usize {
+pub(crate) async fn run_engine<R: Runtime + Default>(
+    scenario: &Scenario,
+    connector: Option<Customize<R>>,
+) -> usize {
     let server = scenario.start_server();
     let mut builder = configure(ClientBuilder::<R>::with_runtime(R::default()), &scenario.settings)
         .connect_timeout(Some(Duration::from_secs(5)))
@@ -176,7 +179,7 @@ fn fail(error: &Error) -> Fail {
 }
 
 /// Runs `scenario` on `Connection` alone over blocking std sockets.
-pub fn core(scenario: &Scenario) {
+pub(crate) fn core(scenario: &Scenario) {
     assert!(!scenario.engine_only, "{}: engine-only scenarios have no core test", scenario.name);
     let server = scenario.start_server();
     let mut client = CoreClient { addr: server.addr(), settings: scenario.settings, conn: None };
@@ -385,10 +388,10 @@ fn drain(stream: &mut TcpStream, conn: &mut Connection, buf: &mut [u8]) {
 }
 
 /// A change to the client a run makes before building it.
-pub type Customize<R> = Box<dyn FnOnce(ClientBuilder<R>) -> ClientBuilder<R>>;
+pub(crate) type Customize<R> = Box<dyn FnOnce(ClientBuilder<R>) -> ClientBuilder<R>>;
 
 /// A connector that sends every connection through [`crate::faults::FaultyIo`].
-pub fn faulty<R: Runtime + Default>(seed: u64) -> Customize<R> {
+pub(crate) fn faulty<R: Runtime + Default>(seed: u64) -> Customize<R> {
     Box::new(move |builder| builder.connector(crate::faults::FaultyConnector::<R>::new(seed)))
 }
 

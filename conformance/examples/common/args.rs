@@ -2,7 +2,7 @@
 //! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T] [--runtime tokio|smol]`.
 //! Shared by the reference clients (`#[path = "common/args.rs"]`).
 
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     pub url: String,
     pub connections: usize,
     pub requests: u64,
@@ -15,7 +15,7 @@ pub struct BenchArgs {
 }
 
 impl BenchArgs {
-    pub fn parse() -> Self {
+    pub(crate) fn parse() -> Self {
         let mut args = BenchArgs {
             url: String::new(),
             connections: 1,
@@ -46,7 +46,7 @@ impl BenchArgs {
     }
 
     /// The contract's result line.
-    pub fn report(client: &str, requests: u64, errors: u64, elapsed: std::time::Duration, bytes: u64) {
+    pub(crate) fn report(client: &str, requests: u64, errors: u64, elapsed: std::time::Duration, bytes: u64) {
         println!(
             "{{\"client\":\"{client}\",\"requests\":{requests},\"errors\":{errors},\"elapsed_s\":{:.6},\"bytes\":{bytes}}}",
             elapsed.as_secs_f64()
@@ -55,7 +55,7 @@ impl BenchArgs {
 }
 
 /// Sums the (errors, bytes) each worker returns.
-pub async fn sum<W: std::future::Future<Output = (u64, u64)>>(
+pub(crate) async fn sum<W: std::future::Future<Output = (u64, u64)>>(
     workers: impl IntoIterator<Item = W>,
 ) -> (u64, u64) {
     let (mut errors, mut bytes) = (0, 0);

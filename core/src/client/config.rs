@@ -54,6 +54,12 @@ pub struct ClientBuilder<R: Runtime> {
     connector: Connector,
 }
 
+impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
 impl<R: Runtime> ClientBuilder<R> {
     /// A builder with default settings on `runtime`.
     pub fn with_runtime(runtime: R) -> Self {

@@ -53,6 +53,13 @@ pub struct Client<R: Runtime> {
     engine: Arc<Engine<R>>,
 }
 
+impl<R: Runtime> std::fmt::Debug for Client<R> {
+    /// Shows the pool's counts, which is what tells one client from another.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("pool", &self.pool_stats()).finish_non_exhaustive()
+    }
+}
+
 impl<R: Runtime> Clone for Client<R> {
     fn clone(&self) -> Self {
         Self { engine: self.engine.clone() }

@@ -23,9 +23,21 @@ pub type TraceCallback = dyn Fn(&TraceEvent) + Send + Sync;
 #[derive(Clone)]
 pub struct OnInformational(pub Arc<InformationalCallback>);
 
+impl std::fmt::Debug for OnInformational {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnInformational(..)")
+    }
+}
+
 /// Receives the phases of a request as they happen (Go's httptrace).
 #[derive(Clone)]
 pub struct Trace(pub Arc<TraceCallback>);
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Trace(..)")
+    }
+}
 
 /// A phase of a request, reported to a [`Trace`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -69,6 +69,15 @@ pub struct Connection {
     last: Option<(ExchangeId, Result<(), ExchangeError>)>,
 }
 
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("reusable", &self.is_reusable())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Connection {
     /// A new, idle connection.
     pub fn new(config: ConnectionConfig) -> Self {
@@ -376,6 +385,7 @@ fn active(phase: &mut Phase, id: ExchangeId) -> Result<&mut Exchange, UsageError
 /// `advance(n)` after the socket took `n` bytes; it records the progress at
 /// the `now` given to [`Connection::poll_transmit`].
 #[must_use]
+#[derive(Debug)]
 pub struct Transmit<'a> {
     conn: &'a mut Connection,
     now: Instant,

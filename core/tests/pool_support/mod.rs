@@ -13,21 +13,21 @@ use roundtrip_core::pool::{
 };
 
 /// The test epoch; every instant is `T0 + ms(n)`.
-pub static T0: LazyLock<Instant> = LazyLock::new(Instant::now);
+pub(crate) static T0: LazyLock<Instant> = LazyLock::new(Instant::now);
 
-pub fn ms(n: u64) -> Duration {
+pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-pub fn at(n: u64) -> Instant {
+pub(crate) fn at(n: u64) -> Instant {
     *T0 + ms(n)
 }
 
-pub type Key = &'static str;
+pub(crate) type Key = &'static str;
 
 /// A `PoolAction` with the lease replaced by its connection id, so sequences compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Act {
+pub(crate) enum Act {
     StartDial(DialId, Key),
     Deliver(WaiterId, ConnId),
     Fail(WaiterId, WaitFailure),
@@ -35,18 +35,18 @@ pub enum Act {
     CancelDial(DialId),
 }
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub pool: Pool<Key>,
     leases: HashMap<ConnId, Lease>,
 }
 
 impl Harness {
-    pub fn new(config: PoolConfig) -> Self {
+    pub(crate) fn new(config: PoolConfig) -> Self {
         Self { pool: Pool::new(config), leases: HashMap::new() }
     }
 
     /// `Ok(conn)` for a ready lease (kept), `Err(waiter)` for a waiter.
-    pub fn checkout(&mut self, t: u64, key: Key) -> Result<ConnId, WaiterId> {
+    pub(crate) fn checkout(&mut self, t: u64, key: Key) -> Result<ConnId, WaiterId> {
         let result = match self.pool.checkout(at(t), key) {
             Checkout::Ready(lease) => Ok(self.keep(lease)),
             Checkout::Waiting(waiter) => Err(waiter),
@@ -55,58 +55,58 @@ impl Harness {
         result
     }
 
-    pub fn ready(&mut self, t: u64, key: Key) -> ConnId {
+    pub(crate) fn ready(&mut self, t: u64, key: Key) -> ConnId {
         self.checkout(t, key).expect("an idle connection")
     }
 
-    pub fn waiting(&mut self, t: u64, key: Key) -> WaiterId {
+    pub(crate) fn waiting(&mut self, t: u64, key: Key) -> WaiterId {
         self.checkout(t, key).expect_err("no idle connection")
     }
 
-    pub fn release(&mut self, t: u64, conn: ConnId, reusable: bool) {
+    pub(crate) fn release(&mut self, t: u64, conn: ConnId, reusable: bool) {
         let lease = self.leases.remove(&conn).expect("a lease held for this connection");
         self.pool.release(at(t), lease, reusable);
         self.check();
     }
 
     /// Gives back a lease its waiter never used.
-    pub fn release_unused(&mut self, t: u64, conn: ConnId) {
+    pub(crate) fn release_unused(&mut self, t: u64, conn: ConnId) {
         let lease = self.leases.remove(&conn).expect("a lease held for this connection");
         self.pool.release_unused(at(t), lease);
         self.check();
     }
 
-    pub fn dial_ok(&mut self, t: u64, dial: DialId) -> ConnId {
+    pub(crate) fn dial_ok(&mut self, t: u64, dial: DialId) -> ConnId {
         let conn = self.pool.dial_succeeded(at(t), dial).expect("a known dial");
         self.check();
         conn
     }
 
-    pub fn dial_err(&mut self, t: u64, dial: DialId) {
+    pub(crate) fn dial_err(&mut self, t: u64, dial: DialId) {
         self.pool.dial_failed(at(t), dial);
         self.check();
     }
 
-    pub fn cancel(&mut self, t: u64, waiter: WaiterId) {
+    pub(crate) fn cancel(&mut self, t: u64, waiter: WaiterId) {
         self.pool.cancel_waiter(at(t), waiter);
         self.check();
     }
 
-    pub fn timeout(&mut self, t: u64) {
+    pub(crate) fn timeout(&mut self, t: u64) {
         self.pool.handle_timeout(at(t));
         self.check();
     }
 
-    pub fn lease(&self, conn: ConnId) -> &Lease {
+    pub(crate) fn lease(&self, conn: ConnId) -> &Lease {
         &self.leases[&conn]
     }
 
-    pub fn holds(&self, conn: ConnId) -> bool {
+    pub(crate) fn holds(&self, conn: ConnId) -> bool {
         self.leases.contains_key(&conn)
     }
 
     /// Drains the pool's actions; leases of `Deliver` are kept for `release`.
-    pub fn actions(&mut self) -> Vec<Act> {
+    pub(crate) fn actions(&mut self) -> Vec<Act> {
         let mut acts = Vec::new();
         while let Some(action) = self.pool.poll_action() {
             acts.push(match action {
@@ -121,7 +121,7 @@ impl Harness {
     }
 
     /// The dial the only pending action starts.
-    pub fn started_dial(&mut self) -> DialId {
+    pub(crate) fn started_dial(&mut self) -> DialId {
         match self.actions().as_slice() {
             [Act::StartDial(dial, _)] => *dial,
             other => panic!("expected one StartDial, got {other:?}"),
@@ -129,7 +129,7 @@ impl Harness {
     }
 
     /// Checks out `key`, dials, and returns the delivered connection, still leased.
-    pub fn fresh_conn(&mut self, t: u64, key: Key) -> ConnId {
+    pub(crate) fn fresh_conn(&mut self, t: u64, key: Key) -> ConnId {
         let waiter = self.waiting(t, key);
         let dial = self.started_dial();
         let conn = self.dial_ok(t, dial);
@@ -138,14 +138,14 @@ impl Harness {
     }
 
     /// A new connection to `key`, used once and now idle since `t`.
-    pub fn idle_conn(&mut self, t: u64, key: Key) -> ConnId {
+    pub(crate) fn idle_conn(&mut self, t: u64, key: Key) -> ConnId {
         let conn = self.fresh_conn(t, key);
         self.release(t, conn, true);
         assert_eq!(self.actions(), []);
         conn
     }
 
-    pub fn check(&self) {
+    pub(crate) fn check(&self) {
         if let Err(broken) = self.pool.check_invariants() {
             panic!("pool invariant broken: {broken}");
         }

@@ -9,46 +9,46 @@ use roundtrip_core::conn::{BodyChunk, Connection, ConnectionConfig, Event, Excha
 use roundtrip_core::proto::{BodyLength, RequestHead};
 
 /// A connection with a clock at `t0 + offset`.
-pub struct Script {
+pub(crate) struct Script {
     pub conn: Connection,
     pub t0: Instant,
     pub now: Instant,
     pub id: Option<ExchangeId>,
 }
 
-pub fn ms(n: u64) -> Duration {
+pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
 impl Script {
-    pub fn new(config: ConnectionConfig) -> Self {
+    pub(crate) fn new(config: ConnectionConfig) -> Self {
         let t0 = Instant::now();
         Self { conn: Connection::new(config), t0, now: t0, id: None }
     }
 
     /// A script whose config is the default changed by `change`.
-    pub fn with(change: impl FnOnce(&mut ConnectionConfig)) -> Self {
+    pub(crate) fn with(change: impl FnOnce(&mut ConnectionConfig)) -> Self {
         let mut config = ConnectionConfig::default();
         change(&mut config);
         Self::new(config)
     }
 
-    pub fn default() -> Self {
+    pub(crate) fn default() -> Self {
         Self::new(ConnectionConfig::default())
     }
 
     /// Moves the clock to `t0 + offset`.
-    pub fn at(&mut self, offset: Duration) -> &mut Self {
+    pub(crate) fn at(&mut self, offset: Duration) -> &mut Self {
         self.now = self.t0 + offset;
         self
     }
 
-    pub fn id(&self) -> ExchangeId {
+    pub(crate) fn id(&self) -> ExchangeId {
         self.id.expect("no request sent")
     }
 
     /// Queues a request; `headers` are `(name, value)` pairs.
-    pub fn send(&mut self, method: Method, headers: &[(&str, &str)], body: BodyLength) -> ExchangeId {
+    pub(crate) fn send(&mut self, method: Method, headers: &[(&str, &str)], body: BodyLength) -> ExchangeId {
         let mut head = RequestHead::new(method, Uri::from_static("http://example.com/"));
         for (name, value) in headers {
             head.headers.append(
@@ -62,12 +62,12 @@ impl Script {
     }
 
     /// Writes everything queued, as a socket that takes it all would.
-    pub fn flush(&mut self) -> Vec<u8> {
+    pub(crate) fn flush(&mut self) -> Vec<u8> {
         self.flush_at_most(usize::MAX)
     }
 
     /// Writes at most `limit` bytes.
-    pub fn flush_at_most(&mut self, limit: usize) -> Vec<u8> {
+    pub(crate) fn flush_at_most(&mut self, limit: usize) -> Vec<u8> {
         let mut wire = Vec::new();
         while wire.len() < limit {
             let Some(mut tx) = self.conn.poll_transmit(self.now) else { break };
@@ -78,40 +78,40 @@ impl Script {
         wire
     }
 
-    pub fn flush_text(&mut self) -> String {
+    pub(crate) fn flush_text(&mut self) -> String {
         String::from_utf8(self.flush()).unwrap()
     }
 
-    pub fn read(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(crate) fn read(&mut self, bytes: &[u8]) -> &mut Self {
         self.conn.handle_read(self.now, bytes);
         self
     }
 
-    pub fn eof(&mut self) -> &mut Self {
+    pub(crate) fn eof(&mut self) -> &mut Self {
         self.conn.handle_eof(self.now);
         self
     }
 
-    pub fn timeout(&mut self) -> &mut Self {
+    pub(crate) fn timeout(&mut self) -> &mut Self {
         self.conn.handle_timeout(self.now);
         self
     }
 
-    pub fn data(&mut self, bytes: &'static [u8]) {
+    pub(crate) fn data(&mut self, bytes: &'static [u8]) {
         self.conn.send_data(self.id(), Bytes::from_static(bytes)).unwrap();
     }
 
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.conn.finish(self.id(), None).unwrap();
     }
 
     /// Drains the events, summarised.
-    pub fn events(&mut self) -> Vec<String> {
+    pub(crate) fn events(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.conn.poll_event()).map(|e| summary(&e)).collect()
     }
 
     /// Reads the body until `End`, `Pending` or an error; summarised.
-    pub fn body(&mut self) -> (Vec<u8>, String) {
+    pub(crate) fn body(&mut self) -> (Vec<u8>, String) {
         let mut body = Vec::new();
         loop {
             match self.conn.read_body(self.now, self.id(), usize::MAX) {
@@ -129,7 +129,7 @@ impl Script {
     // ----- fast-forwards to the state a test starts in -----
 
     /// A GET written, waiting for the response head.
-    pub fn awaiting_head(&mut self) -> &mut Self {
+    pub(crate) fn awaiting_head(&mut self) -> &mut Self {
         self.send(Method::GET, &[], BodyLength::Empty);
         self.flush();
         self.events();
@@ -137,7 +137,7 @@ impl Script {
     }
 
     /// A GET answered with a head announcing `content-length: len`, no body yet.
-    pub fn receiving_body(&mut self, len: usize) -> &mut Self {
+    pub(crate) fn receiving_body(&mut self, len: usize) -> &mut Self {
         self.awaiting_head();
         self.read(format!("HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n").as_bytes());
         self.events();
@@ -145,7 +145,7 @@ impl Script {
     }
 
     /// A PUT with `Expect: 100-continue` whose head was written.
-    pub fn awaiting_continue(&mut self, body: &'static [u8]) -> &mut Self {
+    pub(crate) fn awaiting_continue(&mut self, body: &'static [u8]) -> &mut Self {
         self.send(Method::PUT, &[("expect", "100-continue")], BodyLength::Known(body.len() as u64));
         self.flush();
         self.events();
@@ -153,7 +153,7 @@ impl Script {
     }
 
     /// One complete GET with a 2-byte body; the connection is idle after it.
-    pub fn complete_one(&mut self) -> &mut Self {
+    pub(crate) fn complete_one(&mut self) -> &mut Self {
         self.awaiting_head();
         self.read(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
         self.events();
@@ -165,7 +165,7 @@ impl Script {
 }
 
 /// A one-line description of an event.
-pub fn summary(event: &Event) -> String {
+pub(crate) fn summary(event: &Event) -> String {
     match event {
         Event::HeadSent { .. } => "HeadSent".into(),
         Event::BodyAllowed { reason, .. } => format!("BodyAllowed {reason:?}"),

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod conn;
-pub mod wire;
+pub(crate) mod conn;
+pub(crate) mod wire;

@@ -11,7 +11,7 @@ use roundtrip_core::proto::{
 
 /// What a well-formed response decoded to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decoded1 {
+pub(crate) struct Decoded1 {
     pub status: u16,
     pub framing: Framing,
     pub body: Vec<u8>,
@@ -24,13 +24,13 @@ pub struct Decoded1 {
 
 /// Limits used by [`decode_pieces`].
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub head: HeadLimits,
     pub body: BodyLimits,
 }
 
 /// Feeds `pieces` one read at a time, then EOF, taking body data `max` bytes at a time.
-pub fn decode_pieces(
+pub(crate) fn decode_pieces(
     method: &Method,
     pieces: &[&[u8]],
     limits: Limits,
@@ -43,23 +43,23 @@ pub fn decode_pieces(
     let mut trailers = Vec::new();
     for piece in pieces {
         buf.extend_from_slice(piece);
-        if state.is_none() {
-            if let Some(head) = parser.parse(&mut buf)? {
-                let framing = response_framing(method, &head)?;
-                state = Some((head.status().as_u16(), framing, BodyDecoder::new(framing.body, limits.body)));
-            }
+        if state.is_none()
+            && let Some(head) = parser.parse(&mut buf)?
+        {
+            let framing = response_framing(method, &head)?;
+            state = Some((head.status().as_u16(), framing, BodyDecoder::new(framing.body, limits.body)));
         }
-        if let Some((status, framing, decoder)) = &mut state {
-            if drain(decoder, &mut buf, max, &mut body, &mut trailers)? {
-                return Ok(Decoded1 {
-                    status: *status,
-                    framing: *framing,
-                    body,
-                    trailers,
-                    leftover: buf.to_vec(),
-                    ended_by_framing: true,
-                });
-            }
+        if let Some((status, framing, decoder)) = &mut state
+            && drain(decoder, &mut buf, max, &mut body, &mut trailers)?
+        {
+            return Ok(Decoded1 {
+                status: *status,
+                framing: *framing,
+                body,
+                trailers,
+                leftover: buf.to_vec(),
+                ended_by_framing: true,
+            });
         }
     }
     let (status, framing, mut decoder) = match state {
@@ -102,7 +102,12 @@ fn drain(
 /// Checks `input` decodes to `expected` whole, byte by byte, split at every
 /// index, with small body reads, and (when the message ends by its framing or
 /// fails before EOF) with trailing bytes that must stay unconsumed.
-pub fn check(method: &Method, input: &[u8], limits: Limits, expected: &Result<Decoded1, ProtocolError>) {
+pub(crate) fn check(
+    method: &Method,
+    input: &[u8],
+    limits: Limits,
+    expected: &Result<Decoded1, ProtocolError>,
+) {
     let whole = decode_pieces(method, &[input], limits, usize::MAX);
     assert_eq!(&whole, expected, "whole input {:?}", String::from_utf8_lossy(input));
 
@@ -136,7 +141,7 @@ pub fn check(method: &Method, input: &[u8], limits: Limits, expected: &Result<De
 }
 
 /// Shorthand: a well-formed response's expected outcome.
-pub fn ok(status: u16, body: BodyKind, content: &[u8]) -> Result<Decoded1, ProtocolError> {
+pub(crate) fn ok(status: u16, body: BodyKind, content: &[u8]) -> Result<Decoded1, ProtocolError> {
     Ok(Decoded1 {
         status,
         framing: Framing { body, length_conflict: false },

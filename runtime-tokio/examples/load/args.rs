@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 /// discards a body) and loads its `/small`.
 #[derive(Parser, Debug)]
 #[command(name = "load", version)]
-pub struct Args {
+pub(crate) struct Args {
     /// Target URL (http://...). Omit to load the embedded server.
     pub url: Option<String>,
     /// The target URL as an option (the comparison harness's contract).
@@ -51,7 +51,7 @@ pub struct Args {
 
 /// The runtime adapter to use.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum RuntimeChoice {
+pub(crate) enum RuntimeChoice {
     /// roundtrip-tokio.
     Tokio,
     /// roundtrip-smol.
@@ -60,7 +60,7 @@ pub enum RuntimeChoice {
 
 /// What to send, how often, how hard.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// `None`: start the embedded server and target its `/small`.
     pub url: Option<Uri>,
     pub method: Method,
@@ -75,7 +75,7 @@ pub struct Plan {
 
 impl Args {
     /// Validates the arguments into a plan; the error is one line for the user.
-    pub fn plan(&self) -> Result<Plan, String> {
+    pub(crate) fn plan(&self) -> Result<Plan, String> {
         let url = match self.url.as_ref().or(self.url_option.as_ref()) {
             None => None,
             Some(url) => {

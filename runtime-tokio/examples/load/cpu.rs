@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// User and system CPU time used so far, if the platform tells.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct CpuTime {
+pub(crate) struct CpuTime {
     pub user: Duration,
     pub system: Duration,
 }
@@ -12,7 +12,7 @@ pub struct CpuTime {
 impl CpuTime {
     /// Reads the process's CPU time (all threads). Linux reports it in
     /// USER_HZ ticks, 100 per second.
-    pub fn now() -> Option<CpuTime> {
+    pub(crate) fn now() -> Option<CpuTime> {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         // Fields after the command name, which is in parentheses and may hold spaces.
         let rest = &stat[stat.rfind(')')? + 2..];
@@ -24,14 +24,14 @@ impl CpuTime {
     }
 
     /// The CPU time used since `earlier`.
-    pub fn since(self, earlier: CpuTime) -> CpuTime {
+    pub(crate) fn since(self, earlier: CpuTime) -> CpuTime {
         CpuTime {
             user: self.user.saturating_sub(earlier.user),
             system: self.system.saturating_sub(earlier.system),
         }
     }
 
-    pub fn total(self) -> Duration {
+    pub(crate) fn total(self) -> Duration {
         self.user + self.system
     }
 }

@@ -13,7 +13,7 @@ use crate::args::Plan;
 use crate::cpu::CpuTime;
 
 /// What one worker saw.
-pub struct Stats {
+pub(crate) struct Stats {
     /// Latency of successful requests, in microseconds.
     latency: Histogram<u64>,
     statuses: BTreeMap<u16, u64>,
@@ -29,7 +29,7 @@ impl Default for Stats {
 }
 
 impl Stats {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             statuses: BTreeMap::new(),
@@ -39,19 +39,19 @@ impl Stats {
         }
     }
 
-    pub fn response(&mut self, status: u16, bytes: u64, latency: Duration) {
+    pub(crate) fn response(&mut self, status: u16, bytes: u64, latency: Duration) {
         self.requests += 1;
         self.bytes += bytes;
         *self.statuses.entry(status).or_default() += 1;
         let _ = self.latency.record((latency.as_micros() as u64).max(1));
     }
 
-    pub fn error(&mut self, error: &Error) {
+    pub(crate) fn error(&mut self, error: &Error) {
         self.requests += 1;
         *self.errors.entry(kind(error)).or_default() += 1;
     }
 
-    pub fn merge(&mut self, other: Stats) {
+    pub(crate) fn merge(&mut self, other: Stats) {
         let _ = self.latency.add(&other.latency);
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
@@ -77,7 +77,7 @@ fn kind(error: &Error) -> &'static str {
 }
 
 /// The merged outcome of a run.
-pub struct Summary {
+pub(crate) struct Summary {
     pub requests: u64,
     pub errors: u64,
     stats: Stats,
@@ -90,7 +90,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(
+    pub(crate) fn new(
         stats: Stats,
         elapsed: Duration,
         cpu: Option<CpuTime>,
@@ -125,7 +125,7 @@ impl Summary {
         if self.requests == 0 { 0.0 } else { self.pool.reuses as f64 / self.requests as f64 }
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "Target:        {} ({} concurrent)", self.target, self.connections);
         let _ = writeln!(
@@ -210,7 +210,7 @@ impl Summary {
         out
     }
 
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("\"{s}\":{n}")).collect();
         let errors: Vec<String> = self.stats.errors.iter().map(|(k, n)| format!("\"{k}\":{n}")).collect();
         let cpu = self.cpu.map_or("null".to_owned(), |c| format!("{:.6}", c.total().as_secs_f64()));

@@ -37,7 +37,7 @@ impl Shared {
     }
 }
 
-pub fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
+pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
     let mut builder = if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -56,7 +56,7 @@ pub fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
     })
 }
 
-pub fn on_smol(plan: Plan) -> Result<Summary, String> {
+pub(crate) fn on_smol(plan: Plan) -> Result<Summary, String> {
     smol::block_on(async {
         let builder = roundtrip_smol::Client::builder();
         execute(plan, builder, smol::spawn).await

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::thread;
 
 /// A started server; it runs until the process ends.
-pub struct EmbeddedServer {
+pub(crate) struct EmbeddedServer {
     pub addr: SocketAddr,
 }
 
-pub fn start() -> io::Result<EmbeddedServer> {
+pub(crate) fn start() -> io::Result<EmbeddedServer> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let responses = Arc::new(Responses::new());
