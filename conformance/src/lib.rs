@@ -2,7 +2,7 @@
 //! scenarios that run unchanged on every runtime adapter and on the bare core.
 //!
 //! - [`server`]: the std-thread HTTP/1.1 server the scenarios script.
-//! - [`scenario`] and [`scenarios`]: the table, as data, one module per area;
+//! - [`scenario`] and [`scenarios`](mod@scenarios): the table, as data, one module per area;
 //!   `cargo test -p roundtrip-conformance` runs each scenario on Tokio
 //!   (current-thread and multi-thread), smol, and `core` (the Sans-IO
 //!   `Connection` over a blocking std socket).

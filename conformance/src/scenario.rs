@@ -188,7 +188,7 @@ pub struct Scenario {
     /// Bytes the server must never receive.
     pub never_received: Option<&'static [u8]>,
     /// Needs the engine (pooling, retries, concurrency): not run on `core`.
-    /// Set by the `[engine_only]` tag of its entry in [`scenarios!`](crate::scenarios).
+    /// Set by the `[engine_only]` tag of its entry in [`scenarios!`](macro@crate::scenarios).
     pub engine_only: bool,
 }
 

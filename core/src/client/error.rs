@@ -118,7 +118,7 @@ impl Error {
         Self::new(Kind::Canceled, sent, None)
     }
 
-    /// A timeout fired; see [`timeout`](Self::timeout) for which.
+    /// A timeout fired; see [`timeout_kind`](Self::timeout_kind) for which.
     pub fn is_timeout(&self) -> bool {
         matches!(self.inner.kind, Kind::Timeout(_))
     }
