@@ -4,7 +4,7 @@ mod support;
 
 use bytes::BytesMut;
 use http::{Method, StatusCode, Version};
-use roundtrip_core::proto::{BodyKind, HeadLimits, HeadParser, ProtocolError};
+use roundtrip_core::proto::{BodyKind, HeadLimits, HeadParser, ProtocolError, ResponseHead};
 use support::wire::{Limits, check, ok};
 
 const NGINX: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 22 Nov 2026 00:50:25 GMT\r\n\
@@ -135,4 +135,97 @@ fn leading_blank_lines_before_the_status_line_are_skipped() {
         Limits::default(),
         &ok(200, BodyKind::Empty, b""),
     );
+}
+
+fn parse_whole(input: &[u8]) -> (ResponseHead, BytesMut) {
+    let mut buf = BytesMut::from(input);
+    let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+    (head, buf)
+}
+
+#[test]
+fn obs_fold_is_replaced_with_sp_before_the_value_is_read_rfc9112_5_2() {
+    let cases: [(&[u8], &[u8]); 7] = [
+        (b"X-A: a\r\n b", b"a b"),
+        (b"X-A: a  \r\n\t  b\r\n c", b"a b c"),
+        (b"X-A: a\n b", b"a b"),
+        (b"X-A:\r\n b", b"b"),
+        (b"X-A: a\r\n \r\n b", b"a b"),
+        (b"X-A: a\r\n ", b"a"),
+        (b"X-A:\r\n \t", b""),
+    ];
+    for (line, value) in cases {
+        let input = [b"HTTP/1.1 200 OK\r\nX-B: 1\r\n", line, b"\r\nContent-Length: 5\r\n\r\nhello"].concat();
+        let what = String::from_utf8_lossy(line);
+        check(&Method::GET, &input, Limits::default(), &ok(200, BodyKind::Length(5), b"hello"));
+        let (head, buf) = parse_whole(&input);
+        assert_eq!(head.get("x-a"), Some(value), "{what}");
+        assert_eq!(head.header_map().unwrap()["x-a"].as_bytes(), value, "{what}");
+        assert_eq!(head.get("x-b"), Some(&b"1"[..]));
+        assert_eq!(head.len(), 3);
+        assert_eq!(&buf[..], b"hello");
+        // Replaced in place: the head keeps its received length and no fold.
+        assert_eq!(head.as_bytes().len(), input.len() - 5, "{what}");
+        assert!(!head.as_bytes().windows(2).any(|w| w[0] == b'\n' && matches!(w[1], b' ' | b'\t')));
+    }
+}
+
+#[test]
+fn a_head_is_unfolded_in_place_never_copied() {
+    for input in [NGINX, b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 5\r\n\r\nhello"] {
+        let mut buf = BytesMut::from(input);
+        let start = buf.as_ptr();
+        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+        assert_eq!(head.as_bytes().as_ptr(), start, "the head is the front of the read buffer");
+    }
+}
+
+#[test]
+fn a_folded_response_head_over_the_limit_counts_its_received_bytes() {
+    let head = b"HTTP/1.1 200 OK\r\nX-A: a\r\n                b\r\nContent-Length: 0\r\n\r\n";
+    let limits =
+        |max| Limits { head: HeadLimits { max_head_bytes: max, max_headers: 100 }, ..Limits::default() };
+    check(&Method::GET, head, limits(head.len()), &ok(200, BodyKind::Empty, b""));
+    let below = head.len() - 1;
+    check(&Method::GET, head, limits(below), &Err(ProtocolError::HeadTooLarge { limit: below }));
+}
+
+#[test]
+fn folded_framing_fields_are_read_unfolded_and_forbid_reuse_rfc9112_5_2() {
+    let not_reused = |body, content: &[u8]| {
+        let mut expected = ok(200, body, content);
+        if let Ok(decoded) = &mut expected {
+            decoded.framing.length_conflict = true;
+        }
+        expected
+    };
+    check(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello",
+        Limits::default(),
+        &not_reused(BodyKind::Length(5), b"hello"),
+    );
+    check(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        Limits::default(),
+        &not_reused(BodyKind::Chunked, b"hello"),
+    );
+    // A fold in another field leaves the connection reusable.
+    check(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 5\r\n\r\nhello",
+        Limits::default(),
+        &ok(200, BodyKind::Length(5), b"hello"),
+    );
+}
+
+#[test]
+fn obs_fold_in_trailers_is_replaced_with_sp_rfc9112_5_2() {
+    let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: a\r\n b\r\nX-U: c\r\n\r\n";
+    let mut expected = ok(200, BodyKind::Chunked, b"hello");
+    if let Ok(decoded) = &mut expected {
+        decoded.trailers = vec![("x-t".into(), b"a b".to_vec()), ("x-u".into(), b"c".to_vec())];
+    }
+    check(&Method::GET, input, Limits::default(), &expected);
 }

@@ -57,9 +57,29 @@ fn rows() -> Vec<Row> {
             E::HeaderName,
         ),
         row(
-            "obs-fold, RFC 9112 §5.2 [B3]",
-            b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n",
-            E::ObsFold,
+            "a fold right after the status line, RFC 9112 §2.2 [B2]",
+            b"HTTP/1.1 200 OK\r\n X-A: b\r\nContent-Length: 0\r\n\r\n",
+            E::HeaderName,
+        ),
+        row(
+            "folded content-length reads 5 5, RFC 9112 §5.2 [B3]",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 5\r\n\r\nhello",
+            E::ContentLengthInvalid,
+        ),
+        row(
+            "folded transfer-encoding reads chunked gzip [B3]",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n gzip\r\n\r\n",
+            E::TransferEncodingUnsupported,
+        ),
+        row(
+            "NUL on a continuation line [B3, B4]",
+            b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\x00\r\nContent-Length: 0\r\n\r\n",
+            E::HeaderValue,
+        ),
+        row(
+            "bad name after a continuation line [B3, B10]",
+            b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nX B: c\r\nContent-Length: 0\r\n\r\n",
+            E::HeaderName,
         ),
         row(
             "NUL in a value, RFC 9110 §5.5 [B4]",
@@ -214,7 +234,8 @@ fn rows() -> Vec<Row> {
         row("bare CR after size [D10]", &chunked(b"5\r\rhello\r\n0\r\n\r\n"), E::ChunkFraming),
         row("bare CR in extension [D10]", &chunked(b"5;a\rb\r\nhello\r\n0\r\n\r\n"), E::ChunkFraming),
         row("NUL in extension [D11]", &chunked(b"5;\x00ext\r\nhello\r\n0\r\n\r\n"), E::ChunkFraming),
-        row("trailer obs-fold [E4]", &chunked(b"0\r\nX: a\r\n b\r\n\r\n"), E::ObsFold),
+        row("trailer starting with whitespace [E4]", &chunked(b"0\r\n X: a\r\n b\r\n\r\n"), E::HeaderName),
+        row("trailer fold with a bare LF [E4]", &chunked(b"0\r\nX: a\n b\r\n\r\n"), E::NewLine),
         row("trailer with bare LF [E4]", &chunked(b"0\r\nX: a\n\n"), E::NewLine),
         row("NUL in a trailer value [E4]", &chunked(b"0\r\nX:\x00\r\n\r\n"), E::HeaderValue),
         // Truncation.

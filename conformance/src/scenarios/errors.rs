@@ -23,7 +23,9 @@ scenarios! {
     bare_cr_after_status => malformed("docs/security.md A9", b"HTTP/1.1 200 OK\rX-A: b\r\n\r\n");
     space_before_colon => malformed("RFC 9112 §5.1; docs/security.md B1", b"HTTP/1.1 200 OK\r\ncontent-length : 5\r\n\r\nhello");
     leading_whitespace_field => malformed("docs/security.md B2", b"HTTP/1.1 200 OK\r\n\tcontent-length: 5\r\n\r\nhello");
-    obs_fold => malformed("RFC 9112 §5.2; docs/security.md B3", b"HTTP/1.1 200 OK\r\nx-a: a\r\n b\r\ncontent-length: 0\r\n\r\n");
+    // RFC 9112 §5.2: a user agent MUST replace each obs-fold with SP.
+    obs_fold => Scenario::reply(Area::Errors, "RFC 9112 §5.2; docs/security.md B3", b"HTTP/1.1 200 OK\r\nx-a: a\r\n b\r\n\tc\r\ncontent-length: 5\r\n\r\nhello", Outcome::Response(200, b"hello"));
+    fold_after_status_line => malformed("RFC 9112 §2.2 (whitespace before the first field); docs/security.md B2", b"HTTP/1.1 200 OK\r\n x-a: b\r\ncontent-length: 0\r\n\r\n");
     nul_in_value => malformed("RFC 9110 §5.5; docs/security.md B4", b"HTTP/1.1 200 OK\r\nx-a: a\x00b\r\ncontent-length: 0\r\n\r\n");
     bare_cr_in_value => malformed("docs/security.md B5", b"HTTP/1.1 200 OK\r\nx-a: a\rb\r\ncontent-length: 0\r\n\r\n");
     field_without_colon => malformed("docs/security.md B8", b"HTTP/1.1 200 OK\r\ncontent-length 5\r\n\r\nhello");

@@ -101,7 +101,13 @@ scenarios! {
     chunk_extension_nul => bad_body("docs/security.md D11", b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;\x00e\r\nhello\r\n0\r\n\r\n");
     chunk_extension_flood => Scenario::new(Area::Security, "Go CVE-2023-39326; docs/security.md D15", vec![Step::Read, Step::SendOwned(extension_flood())], Req::get("/"), Outcome::BodyFails(200, Fail::Protocol));
     trailer_flood => Scenario::new(Area::Security, "docs/security.md E1", vec![Step::Read, Step::SendOwned(trailer_flood_bytes())], Req::get("/"), Outcome::BodyFails(200, Fail::Protocol));
-    trailer_obs_fold => bad_body("docs/security.md E4", b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\nx: a\r\n b\r\n\r\n");
+    trailer_obs_fold => reply("RFC 9112 §5.2 (replaced with SP); docs/security.md E4", b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx: a\r\n b\r\n\r\n", Outcome::Response(200, b"hello"));
+    folded_content_length => bad("RFC 9112 §5.2 (unfolded, 5 5 is invalid); docs/security.md B3", b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n 5\r\n\r\nhello");
+    // Read unfolded as chunked; a parser that does not unfold may frame it
+    // otherwise, so the connection is not reused.
+    folded_transfer_encoding_not_reused => Scenario::reply(Area::Security, "RFC 9112 §5.2, §6.3 item 3; docs/security.md B3", b"HTTP/1.1 200 OK\r\ntransfer-encoding:\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", Outcome::Response(200, b"hello"))
+        .then(Req::get("/"), Outcome::Response(200, b"hello"))
+        .connections(2);
     trailers_do_not_change_framing => reply("docs/security.md E3 (hyper pathological trailers)", b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\ncontent-length: 99\r\nconnection: close\r\n\r\n", Outcome::Response(200, b"hello"));
     head_over_64_kib => Scenario::new(Area::Security, "curl CVE-2023-38039; docs/security.md H1", vec![Step::Read, Step::SendOwned(huge_head())], Req::get("/"), Outcome::Fails(Fail::Protocol));
     more_than_100_fields => Scenario::new(Area::Security, "docs/security.md B12", vec![Step::Read, Step::SendOwned(many_fields())], Req::get("/"), Outcome::Fails(Fail::Protocol));

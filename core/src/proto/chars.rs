@@ -30,6 +30,44 @@ pub(crate) fn is_safe_field_value(bytes: &[u8]) -> bool {
     !bytes.iter().fold(false, |bad, &b| bad | (b == b'\r') | (b == b'\n') | (b == 0))
 }
 
+/// True when `bytes` holds an obs-fold (RFC 9112 §5.2): a line break (CRLF or
+/// a bare LF) followed by SP or HTAB.
+pub(crate) fn has_obs_fold(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w[0] == b'\n' && matches!(w[1], b' ' | b'\t'))
+}
+
+/// Replaces each obs-fold in `bytes` (RFC 9112 §5.2: `OWS CRLF RWS`, a bare LF
+/// counting as CRLF) with one SP, in place, moving what follows forward; returns
+/// the new length. One SP per fold, trimmed of the whitespace around it, is how
+/// Go's textproto joins continuation lines. A line break not followed by SP or
+/// HTAB is kept: it ends a line.
+pub(crate) fn unfold_in_place(bytes: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while read < bytes.len() {
+        let after_break = match bytes[read] {
+            b'\r' if bytes.get(read + 1) == Some(&b'\n') => read + 2,
+            b'\n' => read + 1,
+            _ => 0,
+        };
+        if after_break > 0 && matches!(bytes.get(after_break), Some(b' ' | b'\t')) {
+            while write > 0 && matches!(bytes[write - 1], b' ' | b'\t') {
+                write -= 1;
+            }
+            read = after_break;
+            while read < bytes.len() && matches!(bytes[read], b' ' | b'\t') {
+                read += 1;
+            }
+            // `write < read`: the fold took at least two bytes and gives one.
+            bytes[write] = b' ';
+        } else {
+            bytes[write] = bytes[read];
+            read += 1;
+        }
+        write += 1;
+    }
+    write
+}
+
 /// Iterates the elements of a comma-separated list (RFC 9110 §5.6.1), trimmed of
 /// optional whitespace, skipping empty elements.
 pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -95,6 +133,23 @@ mod tests {
         assert!(!is_token(b"a b"));
         assert!(!is_token(b"a:b"));
         assert!(!is_token(b"a\x7f"));
+    }
+
+    #[test]
+    fn obs_fold_becomes_one_sp_rfc9112_5_2() {
+        let unfold = |input: &[u8]| {
+            let mut bytes = input.to_vec();
+            let n = unfold_in_place(&mut bytes);
+            bytes.truncate(n);
+            bytes
+        };
+        assert_eq!(unfold(b"a\r\n b"), b"a b");
+        assert_eq!(unfold(b"a \t\r\n\t  b\n c"), b"a b c");
+        assert_eq!(unfold(b"a\r\n \r\n b"), b"a b");
+        assert_eq!(unfold(b"x: a\r\n b\r\ny: c\r\n\r\n"), b"x: a b\r\ny: c\r\n\r\n");
+        assert_eq!(unfold(b"no fold\r\n"), b"no fold\r\n");
+        assert!(has_obs_fold(b"a\n\tb") && has_obs_fold(b"a\r\n b"));
+        assert!(!has_obs_fold(b"a\r\nb\r\n\r\n"));
     }
 
     #[test]

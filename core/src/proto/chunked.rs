@@ -20,11 +20,14 @@
 //!   which is how bodies get smuggled (Go CVE-2025-22871);
 //! - the trailer section is at most `max_trailer_bytes` and `max_trailers` fields,
 //!   parsed with the same field grammar as the head, and delivered apart from the
-//!   head's fields (RFC 9110 §6.5.1).
+//!   head's fields (RFC 9110 §6.5.1); an obs-fold is replaced with one SP before
+//!   parsing, as in the head (RFC 9112 §5.2), and whitespace before the first
+//!   trailer field stays an error.
 
 use bytes::{Buf, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use super::chars::{has_obs_fold, unfold_in_place};
 use super::decode::{BodyLimits, Decoded};
 use super::error::ProtocolError;
 
@@ -181,8 +184,14 @@ impl ChunkedDecoder {
             buf.advance(2);
             return Ok(Decoded::End);
         }
-        let block = buf.split_to(end).freeze();
-        parse_trailers(&block, self.limits.max_trailers).map(Decoded::Trailers)
+        let mut block = buf.split_to(end);
+        // Every break was checked to be CRLF above; a fold is one followed by
+        // SP or HTAB. Unfolded in place: the block only gets shorter.
+        if has_obs_fold(&block) {
+            let unfolded = unfold_in_place(&mut block);
+            block.truncate(unfolded);
+        }
+        parse_trailers(&block.freeze(), self.limits.max_trailers).map(Decoded::Trailers)
     }
 }
 
@@ -210,9 +219,6 @@ fn parse_trailers(block: &bytes::Bytes, max: usize) -> Result<HeaderMap, Protoco
         Ok(httparse::Status::Partial) => return Err(ProtocolError::NewLine),
         Err(httparse::Error::TooManyHeaders) => return Err(ProtocolError::TooManyHeaders { limit: max }),
         Err(httparse::Error::HeaderValue) => return Err(ProtocolError::HeaderValue),
-        Err(httparse::Error::HeaderName) if block.windows(2).any(|w| w == b"\n " || w == b"\n\t") => {
-            return Err(ProtocolError::ObsFold);
-        }
         Err(_) => return Err(ProtocolError::HeaderName),
     };
     let mut map = HeaderMap::with_capacity(parsed.len());

@@ -19,12 +19,11 @@ pub enum ProtocolError {
     /// The status code is outside 100..=599 (RFC 9110 §15).
     Status,
     /// A field name is empty, not a token, or followed by whitespace before the
-    /// colon (RFC 9112 §5.1).
+    /// colon (RFC 9112 §5.1); or the first field line starts with whitespace
+    /// (RFC 9112 §2.2), which no obs-fold can explain.
     HeaderName,
     /// A field value contains a control byte such as NUL or a bare CR (RFC 9110 §5.5).
     HeaderValue,
-    /// A field line is continued with obs-fold (RFC 9112 §5.2); we reject it.
-    ObsFold,
     /// A line ending is not CRLF (or a bare LF where one is tolerated).
     NewLine,
     /// More field lines than the configured limit.
@@ -86,7 +85,6 @@ impl fmt::Display for ProtocolError {
             Self::Status => f.write_str("status code out of range"),
             Self::HeaderName => f.write_str("invalid header name"),
             Self::HeaderValue => f.write_str("invalid header value"),
-            Self::ObsFold => f.write_str("obsolete line folding in header"),
             Self::NewLine => f.write_str("invalid line ending"),
             Self::TooManyHeaders { limit } => write!(f, "more than {limit} header fields"),
             Self::HeadTooLarge { limit } => write!(f, "response head larger than {limit} bytes"),

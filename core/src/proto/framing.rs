@@ -4,7 +4,9 @@
 //! time, first match wins. Where the RFC leaves a choice we take Go's (1.23):
 //! `Transfer-Encoding` must be exactly one `chunked` coding, an invalid
 //! `Content-Length` is rejected even where it would be ignored, and TE with CL
-//! is read as chunked but the connection is not reused.
+//! is read as chunked but the connection is not reused. A CL or TE continued
+//! with obs-fold is read unfolded (RFC 9112 §5.2), and the connection is not
+//! reused either.
 
 use http::{Method, StatusCode, Version};
 
@@ -30,9 +32,12 @@ pub enum BodyKind {
 pub struct Framing {
     /// How the body is delimited.
     pub body: BodyKind,
-    /// Both `Transfer-Encoding` and `Content-Length` were present: the body is
-    /// read as chunked, and the connection must not be reused (RFC 9112 §6.3 item 3:
-    /// such a message "ought to be handled as an error").
+    /// Another parser may have framed this response differently, so the
+    /// connection must not be reused after it: both `Transfer-Encoding` and
+    /// `Content-Length` were present, and the body is read as chunked (RFC 9112
+    /// §6.3 item 3: such a message "ought to be handled as an error"); or one of
+    /// them was continued with obs-fold and is read unfolded (§5.2), which a
+    /// parser that does not unfold reads otherwise.
     pub length_conflict: bool,
 }
 
@@ -42,7 +47,8 @@ pub fn response_framing(method: &Method, head: &ResponseHead) -> Result<Framing,
     // Content-Length is validated wherever it appears (Go 1.23, #65505), except on
     // 1xx, which never have a body and whose fields we do not act on.
     let content_length = if status.is_informational() { None } else { content_length(head)? };
-    let plain = |body| Ok(Framing { body, length_conflict: false });
+    let folded = head.framing_folded();
+    let plain = |body| Ok(Framing { body, length_conflict: folded });
 
     // 1. HEAD, 1xx, 204 and 304 end at the empty line after the fields.
     if *method == Method::HEAD
@@ -62,7 +68,7 @@ pub fn response_framing(method: &Method, head: &ResponseHead) -> Result<Framing,
         if head.version() == Version::HTTP_10 {
             return Err(ProtocolError::TransferEncodingInHttp10);
         }
-        return Ok(Framing { body: BodyKind::Chunked, length_conflict: content_length.is_some() });
+        return Ok(Framing { body: BodyKind::Chunked, length_conflict: content_length.is_some() || folded });
     }
     // 4-5. A valid Content-Length gives the length; invalid ones were rejected above.
     if let Some(n) = content_length {

@@ -11,6 +11,13 @@
 //! is incomplete, later calls only scan the newly arrived bytes for the empty
 //! line that ends the head, and httparse runs again once it is there. A head fed
 //! one byte at a time costs one parse plus one linear scan, not a parse per byte.
+//!
+//! obs-fold (RFC 9112 §5.2): a user agent MUST replace each fold with SP before
+//! interpreting a value. httparse first runs rejecting folds, so a head without
+//! one costs nothing extra; only when it fails on a line that starts with
+//! whitespace does it run again accepting folds, and the folds of that head are
+//! replaced in place (`unfold_head`). Whitespace before the first field stays
+//! an error (RFC 9112 §2.2): there is no field for it to continue.
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -18,6 +25,7 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 
+use super::chars::{has_obs_fold, unfold_in_place};
 use super::error::ProtocolError;
 
 /// Limits applied while parsing a response head.
@@ -30,7 +38,7 @@ pub struct HeadLimits {
 }
 
 impl Default for HeadLimits {
-    /// 64 KiB and 100 fields (research/security.md §2.0).
+    /// 64 KiB and 100 fields (docs/security.md L1, L2).
     fn default() -> Self {
         Self { max_head_bytes: 64 * 1024, max_headers: 100 }
     }
@@ -50,6 +58,8 @@ pub struct ResponseHead {
     fields: Vec<FieldSpan>,
     /// Which [`FramingField`]s occur, one bit each.
     framing_fields: u8,
+    /// A `Content-Length` or `Transfer-Encoding` line was continued with obs-fold.
+    framing_folded: bool,
 }
 
 /// The fields that decide framing and connection reuse. They are recognised
@@ -106,7 +116,9 @@ impl ResponseHead {
         &self.raw[self.reason.start as usize..self.reason.end as usize]
     }
 
-    /// The head exactly as received, status line to empty line.
+    /// The head as received, status line to empty line. One exception: each
+    /// obs-fold was replaced with SP in place (RFC 9112 §5.2), so a folded head
+    /// still has its received length but no longer its line breaks.
     pub fn as_bytes(&self) -> &Bytes {
         &self.raw
     }
@@ -141,6 +153,13 @@ impl ResponseHead {
         let present = self.framing_fields & kind as u8 != 0;
         let fields = if present { &self.fields[..] } else { &[] };
         fields.iter().filter(move |f| f.framing == Some(kind)).map(|f| self.slice(f.value))
+    }
+
+    /// A `Content-Length` or `Transfer-Encoding` field was folded (obs-fold): its
+    /// value is read unfolded, but a parser that does not unfold may have framed
+    /// the message differently.
+    pub(crate) fn framing_folded(&self) -> bool {
+        self.framing_folded
     }
 
     /// Builds the fields as a `HeaderMap` whose values share this head's bytes.
@@ -228,20 +247,78 @@ impl HeadParser {
     /// Runs httparse over at most `max_head_bytes`, so the same bytes give the
     /// same verdict whether they arrived at once or in pieces.
     fn parse_now(&mut self, buf: &mut BytesMut) -> Result<Option<ResponseHead>, ProtocolError> {
-        let window = &buf[..buf.len().min(self.limits.max_head_bytes)];
+        let window = buf.len().min(self.limits.max_head_bytes);
+        let (parsed, folded) = match self.parse_window(&buf[..window], false) {
+            // httparse reports a continuation line as a bad field name. Folding
+            // changes nothing else, so a head that fails again fails for good.
+            Err(ProtocolError::HeaderName) => (self.parse_window(&buf[..window], true)?, true),
+            parsed => (parsed?, false),
+        };
+        let Some((len, mut head)) = parsed else { return Ok(None) };
+        if folded {
+            unfold_head(&mut buf[..len], &mut head);
+        }
+        head.raw = buf.split_to(len).freeze();
+        Ok(Some(head))
+    }
+
+    fn parse_window(
+        &self,
+        window: &[u8],
+        obs_fold: bool,
+    ) -> Result<Option<(usize, ResponseHead)>, ProtocolError> {
         let max = self.limits.max_headers;
-        let parsed = if max <= STACK_FIELDS {
+        if max <= STACK_FIELDS {
             let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_FIELDS];
-            parse_with_slots(window, &mut slots[..max], self.limits)?
+            parse_with_slots(window, &mut slots[..max], self.limits, obs_fold)
         } else {
             let mut slots = Vec::with_capacity(max);
             slots.resize_with(max, MaybeUninit::uninit);
-            parse_with_slots(window, &mut slots, self.limits)?
-        };
-        Ok(parsed.map(|(len, mut head)| {
-            head.raw = buf.split_to(len).freeze();
-            head
-        }))
+            parse_with_slots(window, &mut slots, self.limits, obs_fold)
+        }
+    }
+}
+
+/// Replaces the obs-folds of a parsed head with SP, in place (RFC 9112 §5.2).
+///
+/// Inside a value each fold, with the whitespace around it, becomes one SP (as
+/// Go's textproto joins continuation lines) and the bytes this frees at the
+/// value's end become SP too, outside the value; a fold outside a value (before
+/// it starts, after it ends) becomes SP. The head keeps its received length, so
+/// the limits and the informational budget count wire bytes, and it still parses
+/// to the same fields.
+///
+/// Framing fields are unfolded and then interpreted like any other value:
+/// `Content-Length: 5\r\n 5` reads `5 5` and is rejected, a folded
+/// `Transfer-Encoding: \r\n chunked` reads `chunked`. Since a parser that does not
+/// unfold may frame such a response differently, the head records it and the
+/// connection is not reused afterwards (see `response_framing`).
+fn unfold_head(bytes: &mut [u8], head: &mut ResponseHead) {
+    let fields = &mut head.fields;
+    for k in 0..fields.len() {
+        let line_start = fields[k].name.0 as usize;
+        let line_end = fields.get(k + 1).map_or(bytes.len(), |next| next.name.0 as usize);
+        // The break that ends the line, and the empty line after the last
+        // field, are followed by what comes next; they are no folds.
+        if !has_obs_fold(&bytes[line_start..line_end - 1]) {
+            continue;
+        }
+        let field = &mut fields[k];
+        head.framing_folded |=
+            matches!(field.framing, Some(FramingField::ContentLength | FramingField::TransferEncoding));
+        let (start, len) = (field.value.0 as usize, field.value.1 as usize);
+        let value = &mut bytes[start..start + len];
+        let unfolded = unfold_in_place(value);
+        value[unfolded..].fill(b' ');
+        field.value.1 = unfolded as u32;
+        for i in line_start..line_end - 1 {
+            if bytes[i] == b'\n' && matches!(bytes[i + 1], b' ' | b'\t') {
+                bytes[i] = b' ';
+                if bytes[i - 1] == b'\r' {
+                    bytes[i - 1] = b' ';
+                }
+            }
+        }
     }
 }
 
@@ -251,14 +328,16 @@ fn parse_with_slots<'b>(
     buf: &'b [u8],
     slots: &mut [MaybeUninit<httparse::Header<'b>>],
     limits: HeadLimits,
+    obs_fold: bool,
 ) -> Result<Option<(usize, ResponseHead)>, ProtocolError> {
     let mut response = httparse::Response::new(&mut []);
-    let parsed =
-        httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut response, buf, slots);
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(obs_fold)
+        .parse_response_with_uninit_headers(&mut response, buf, slots);
     let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(e) => return Err(map_error(e, buf, limits)),
+        Err(e) => return Err(map_error(e, limits)),
     };
     let version = match response.version {
         Some(0) => Version::HTTP_10,
@@ -291,7 +370,16 @@ fn parse_with_slots<'b>(
             }
         })
         .collect();
-    Ok(Some((len, ResponseHead { version, status, raw: Bytes::new(), reason, fields, framing_fields })))
+    let head = ResponseHead {
+        version,
+        status,
+        raw: Bytes::new(),
+        reason,
+        fields,
+        framing_fields,
+        framing_folded: false,
+    };
+    Ok(Some((len, head)))
 }
 
 /// Finds the end of a head (the index after `\n\n` or `\n\r\n`) at or after `from`.
@@ -308,7 +396,7 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-fn map_error(error: httparse::Error, buf: &[u8], limits: HeadLimits) -> ProtocolError {
+fn map_error(error: httparse::Error, limits: HeadLimits) -> ProtocolError {
     match error {
         httparse::Error::Version => ProtocolError::Version,
         httparse::Error::Status => ProtocolError::Status,
@@ -316,18 +404,6 @@ fn map_error(error: httparse::Error, buf: &[u8], limits: HeadLimits) -> Protocol
         httparse::Error::NewLine => ProtocolError::NewLine,
         httparse::Error::HeaderValue => ProtocolError::HeaderValue,
         httparse::Error::TooManyHeaders => ProtocolError::TooManyHeaders { limit: limits.max_headers },
-        httparse::Error::HeaderName if has_obs_fold(buf) => ProtocolError::ObsFold,
         httparse::Error::HeaderName => ProtocolError::HeaderName,
     }
-}
-
-/// True when httparse failed because a field line was continued with obs-fold
-/// (RFC 9112 §5.2): a line after the first field line starts with whitespace,
-/// and everything before it parses. Only consulted to name an error.
-fn has_obs_fold(buf: &[u8]) -> bool {
-    let Some(status_end) = buf.iter().position(|&b| b == b'\n') else { return false };
-    let fold = (status_end + 2..buf.len()).find(|&i| buf[i - 1] == b'\n' && matches!(buf[i], b' ' | b'\t'));
-    let Some(fold) = fold else { return false };
-    let mut slots = [httparse::EMPTY_HEADER; STACK_FIELDS];
-    matches!(httparse::Response::new(&mut slots).parse(&buf[..fold]), Ok(httparse::Status::Partial))
 }
