@@ -100,6 +100,7 @@ pub(super) struct After {
     wake: Option<Waker>,
     wake_more: Vec<Waker>,
     close: Vec<Conn>,
+    abort: Vec<Arc<Abort>>,
 }
 
 impl After {
@@ -112,6 +113,7 @@ impl After {
 
     fn run<R: Runtime>(self, engine: &Arc<Engine<R>>) {
         drop(self.close);
+        self.abort.iter().for_each(|abort| abort.fire());
         self.wake.into_iter().chain(self.wake_more).for_each(Waker::wake);
         tasks::start(engine, self.tasks);
     }
@@ -286,7 +288,7 @@ impl<R: Runtime> Engine<R> {
                     if let Some(Some((id, abort))) = st.dials.get(dial.index())
                         && *id == dial
                     {
-                        abort.fire();
+                        after.abort.push(abort.clone());
                     }
                 }
             }

@@ -133,8 +133,11 @@ async fn reap<R: Runtime>(engine: &Weak<Engine<R>>) {
                 st.reaper.running = false;
                 return Poll::Ready(false);
             };
-            st.reaper.waker = Some(cx.waker().clone());
+            // The old waker is dropped after the lock: dropping a task's last
+            // waker may drop the task, and with it futures that lock again.
+            let old = st.reaper.waker.replace(cx.waker().clone());
             drop(st);
+            drop(old);
             timer.poll(cx, &engine.runtime, Some(deadline)).map(|()| true)
         })
         .await;

@@ -36,21 +36,25 @@ impl<R: Runtime> Future for WaitForConn<R> {
         let Some(waiter) = this.waiter else { return Poll::Pending };
         loop {
             let mut st = this.engine.state();
-            match st.waiters.remove(&waiter) {
+            let old = match st.waiters.remove(&waiter) {
                 Some(Waiter::Served(lease, conn)) => {
+                    drop(st);
                     this.waiter = None;
                     let waited = this.engine.runtime.now().saturating_duration_since(this.since);
                     return Poll::Ready(Ok(CheckedOut { lease, conn, waited }));
                 }
                 Some(Waiter::Failed(error)) => {
+                    drop(st);
                     this.waiter = None;
                     return Poll::Ready(Err(error));
                 }
-                Some(Waiter::Waiting(_)) | None => {
-                    st.waiters.insert(waiter, Waiter::Waiting(Some(cx.waker().clone())));
-                }
-            }
+                Some(Waiter::Waiting(old)) => old,
+                None => None,
+            };
+            st.waiters.insert(waiter, Waiter::Waiting(Some(cx.waker().clone())));
             drop(st);
+            // Dropped after the lock: a task's last waker may own futures that lock.
+            drop(old);
             let deadline = this.engine.config.pool.wait_timeout.and_then(|t| this.since.checked_add(t));
             if this.timer.poll(cx, &this.engine.runtime, deadline).is_pending() {
                 return Poll::Pending;
@@ -68,13 +72,20 @@ impl<R: Runtime> Drop for WaitForConn<R> {
         let Some(waiter) = self.waiter else { return };
         let mut st = self.engine.lock();
         let now = st.now;
-        match st.waiters.remove(&waiter) {
-            Some(Waiter::Waiting(_)) => st.pool.cancel_waiter(now, waiter),
+        let rest = match st.waiters.remove(&waiter) {
             Some(Waiter::Served(lease, conn)) => {
                 put(&mut st.parked, lease.conn().index(), conn);
                 st.pool.release_unused(now, lease);
+                None
             }
-            Some(Waiter::Failed(_)) | None => {}
-        }
+            Some(Waiter::Waiting(waker)) => {
+                st.pool.cancel_waiter(now, waiter);
+                Some(Waiter::Waiting(waker))
+            }
+            rest => rest,
+        };
+        // A waker or an error is dropped after the lock, like everything else.
+        drop(st);
+        drop(rest);
     }
 }
