@@ -714,6 +714,19 @@ pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default
     assert_eq!(body.bytes(16).await.unwrap(), "ok");
 }
 
+/// A weak handle sees the pool while the client lives and lets it go after.
+pub async fn a_weak_client_does_not_keep_the_pool_alive<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = Client::<R>::new();
+    watch(&client);
+    let body = client.get(server.url("/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "ok");
+    let weak = client.downgrade();
+    assert_eq!(weak.upgrade().map(|c| c.pool_stats().idle), Some(1));
+    drop(client);
+    assert!(weak.upgrade().is_none(), "{weak:?}");
+}
+
 /// `R`, except that `spawn` drops every future inline, as a runtime that is
 /// shutting down (or absent) may.
 #[derive(Clone, Default)]

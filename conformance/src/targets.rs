@@ -401,20 +401,28 @@ pub(crate) fn faulty<R: Runtime + Default>(seed: u64) -> Customize<R> {
 /// and nothing may panic. Outcomes are not compared: faults change them.
 #[test]
 fn every_scenario_survives_injected_faults() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (mut failures, mut baseline) = (0, 0);
-    for scenario in crate::scenarios::all() {
-        baseline += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, None));
-        for seed in 1..=3 {
-            let started = Instant::now();
-            failures += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, Some(faulty(seed))));
-            assert!(
-                started.elapsed() < SCENARIO_DEADLINE * 2,
-                "{} hung under faults (seed {seed})",
-                scenario.name
-            );
+    // The whole table four times over: more time than one test gets.
+    let limit = crate::watchdog::LIMIT * 5;
+    crate::watchdog::run_for("every_scenario_survives_injected_faults", limit, || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (mut failures, mut baseline) = (0, 0);
+        for scenario in crate::scenarios::all() {
+            baseline += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, None));
+            for seed in 1..=3 {
+                let started = Instant::now();
+                failures +=
+                    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, Some(faulty(seed))));
+                assert!(
+                    started.elapsed() < SCENARIO_DEADLINE * 2,
+                    "{} hung under faults (seed {seed})",
+                    scenario.name
+                );
+            }
         }
-    }
-    // The faults are real: they turn some successes into typed errors.
-    assert!(failures > baseline * 3, "faults changed nothing: {failures} failures vs {baseline} per seed");
+        // The faults are real: they turn some successes into typed errors.
+        assert!(
+            failures > baseline * 3,
+            "faults changed nothing: {failures} failures vs {baseline} per seed"
+        );
+    });
 }

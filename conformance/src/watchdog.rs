@@ -37,6 +37,11 @@ fn clients() -> std::sync::MutexGuard<'static, Option<HashMap<u64, Vec<Dump>>>> 
 
 /// Runs the test `name` (its body is `test`) under the [`LIMIT`].
 pub fn run<T>(name: &str, test: impl FnOnce() -> T) -> T {
+    run_for(name, LIMIT, test)
+}
+
+/// [`run`] with a limit of its own, for a test that runs a whole table.
+pub fn run_for<T>(name: &str, limit: Duration, test: impl FnOnce() -> T) -> T {
     let id = {
         let mut next = NEXT_TEST.lock().unwrap_or_else(PoisonError::into_inner);
         *next += 1;
@@ -47,10 +52,10 @@ pub fn run<T>(name: &str, test: impl FnOnce() -> T) -> T {
     let watcher = thread::Builder::new()
         .name(format!("watchdog {name}"))
         .spawn(move || {
-            if finished.recv_timeout(LIMIT) != Err(mpsc::RecvTimeoutError::Timeout) {
+            if finished.recv_timeout(limit) != Err(mpsc::RecvTimeoutError::Timeout) {
                 return;
             }
-            let mut report = format!("\nwatchdog: test `{name}` still running after {LIMIT:?}: a hang\n");
+            let mut report = format!("\nwatchdog: test `{name}` still running after {limit:?}: a hang\n");
             match clients().as_ref().and_then(|all| all.get(&id)) {
                 Some(dumps) if !dumps.is_empty() => {
                     for (i, dump) in dumps.iter().enumerate() {
@@ -68,9 +73,7 @@ pub fn run<T>(name: &str, test: impl FnOnce() -> T) -> T {
     impl Drop for Finish {
         fn drop(&mut self) {
             CURRENT.with_borrow_mut(|current| *current = None);
-            let dumps = clients().as_mut().and_then(|all| all.remove(&self.0));
-            // The clients drop here, outside the registry's lock.
-            drop(dumps);
+            clients().as_mut().and_then(|all| all.remove(&self.0));
             drop(self.1.take());
         }
     }
@@ -82,11 +85,22 @@ pub fn run<T>(name: &str, test: impl FnOnce() -> T) -> T {
     output
 }
 
+/// Runs the body of the current `#[test]` under the [`LIMIT`], named after
+/// the test (libtest names each test's thread after it).
+pub fn test<T>(body: impl FnOnce() -> T) -> T {
+    let name = thread::current().name().unwrap_or("a test").to_owned();
+    run(&name, body)
+}
+
 /// Registers `client` so that a hang of the running test prints its pool
-/// state. It is kept alive until the test ends. Outside [`run`], does nothing.
+/// state. Holds it weakly: the test still decides when it drops. Outside
+/// [`run`], does nothing.
 pub fn watch<R: Runtime>(client: &Client<R>) {
     let Some(id) = CURRENT.with_borrow(|current| *current) else { return };
-    let client = client.clone();
-    let dump: Dump = Box::new(move || format!("{:?}", client.pool_stats()));
+    let client = client.downgrade();
+    let dump: Dump = Box::new(move || match client.upgrade() {
+        Some(client) => format!("{:?}", client.pool_stats()),
+        None => "dropped".to_owned(),
+    });
     clients().get_or_insert_with(HashMap::new).entry(id).or_default().push(dump);
 }

@@ -67,3 +67,5 @@ pub type Client = roundtrip_core::client::Client<Smol>;
 pub type ClientBuilder = roundtrip_core::client::ClientBuilder<Smol>;
 /// A response body on smol.
 pub type Body = roundtrip_core::client::Body<Smol>;
+/// A [`Client`] handle that does not keep the pool alive.
+pub type WeakClient = roundtrip_core::client::WeakClient<Smol>;

@@ -78,3 +78,5 @@ pub type Client = roundtrip_core::client::Client<Tokio>;
 pub type ClientBuilder = roundtrip_core::client::ClientBuilder<Tokio>;
 /// A response body on Tokio.
 pub type Body = roundtrip_core::client::Body<Tokio>;
+/// A [`Client`] handle that does not keep the pool alive.
+pub type WeakClient = roundtrip_core::client::WeakClient<Tokio>;

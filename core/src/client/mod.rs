@@ -127,6 +127,37 @@ impl<R: Runtime> Client<R> {
     pub fn close_idle(&self) {
         self.engine.close_idle();
     }
+
+    /// A handle that does not keep the client alive, for observers such as a
+    /// metrics reporter: once every `Client` clone is dropped, the pool closes
+    /// and [`WeakClient::upgrade`] returns `None`.
+    pub fn downgrade(&self) -> WeakClient<R> {
+        WeakClient { engine: Arc::downgrade(&self.engine) }
+    }
+}
+
+/// A [`Client`] that does not keep its pool alive; see [`Client::downgrade`].
+pub struct WeakClient<R: Runtime> {
+    engine: std::sync::Weak<Engine<R>>,
+}
+
+impl<R: Runtime> WeakClient<R> {
+    /// The client, if any clone of it is still alive.
+    pub fn upgrade(&self) -> Option<Client<R>> {
+        self.engine.upgrade().map(|engine| Client { engine })
+    }
+}
+
+impl<R: Runtime> Clone for WeakClient<R> {
+    fn clone(&self) -> Self {
+        Self { engine: self.engine.clone() }
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for WeakClient<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakClient").field("alive", &(self.engine.strong_count() > 0)).finish()
+    }
 }
 
 fn with_body<B>(method: Method, uri: Uri, body: B) -> Request<B> {
