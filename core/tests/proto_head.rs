@@ -4,7 +4,9 @@ mod support;
 
 use bytes::BytesMut;
 use http::{Method, StatusCode, Version};
-use roundtrip_core::proto::{BodyKind, HeadLimits, HeadParser, ProtocolError, ResponseHead};
+use roundtrip_core::proto::{
+    BodyKind, HeadLimits, HeadParser, ProtocolError, ResponseHead, server_keeps_alive,
+};
 use support::wire::{Limits, check, ok};
 
 const NGINX: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 22 Nov 2026 00:50:25 GMT\r\n\
@@ -228,4 +230,26 @@ fn obs_fold_in_trailers_is_replaced_with_sp_rfc9112_5_2() {
         decoded.trailers = vec![("x-t".into(), b"a b".to_vec()), ("x-u".into(), b"c".to_vec())];
     }
     check(&Method::GET, input, Limits::default(), &expected);
+}
+
+#[test]
+fn higher_http1_minor_versions_are_processed_as_1_1_rfc9110_6_2() {
+    for version in ["HTTP/1.2", "HTTP/1.9"] {
+        for status_line in [format!("{version} 200 OK\r\n"), format!("\r\n{version} 200 OK\r\n")] {
+            let input = format!("{status_line}Content-Length: 5\r\n\r\nhello");
+            check(&Method::GET, input.as_bytes(), Limits::default(), &ok(200, BodyKind::Length(5), b"hello"));
+            let mut buf = BytesMut::from(input.as_bytes());
+            let start = buf.as_ptr();
+            let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+            assert_eq!(head.version(), Version::HTTP_11, "{input:?}");
+            assert!(head.as_bytes().starts_with(status_line.as_bytes()), "kept as received");
+            assert_eq!(head.as_bytes().as_ptr(), start, "not copied");
+            // HTTP/1.1 semantics: persistent by default, chunked allowed.
+            assert!(server_keeps_alive(&head));
+        }
+        let chunked = format!("{version} 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        check(&Method::GET, chunked.as_bytes(), Limits::default(), &ok(200, BodyKind::Chunked, b"ok"));
+        let folded = format!("{version} 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n");
+        check(&Method::GET, folded.as_bytes(), Limits::default(), &ok(200, BodyKind::Empty, b""));
+    }
 }

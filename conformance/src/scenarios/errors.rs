@@ -18,7 +18,9 @@ scenarios! {
     status_above_599 => Scenario::reply(Area::Errors, "RFC 9110 §15; docs/security.md A6", b"HTTP/1.1 600 Weird\r\ncontent-length: 0\r\n\r\n", Outcome::either(Outcome::Fails(Fail::Protocol), Outcome::Response(600, b"")));
     letter_in_status => malformed("docs/security.md A5", b"HTTP/1.1 2O0 OK\r\n\r\n");
     http2_status_line => malformed("docs/security.md A7", b"HTTP/2.0 200 OK\r\n\r\n");
-    http12_status_line => malformed("docs/security.md A7", b"HTTP/1.2 200 OK\r\n\r\n");
+    // RFC 9110 §2.5, §6.2: a higher HTTP/1.x minor version SHOULD be processed as 1.1.
+    http12_status_line => Scenario::reply(Area::Errors, "RFC 9110 §6.2; docs/security.md A7", b"HTTP/1.2 200 OK\r\ncontent-length: 5\r\n\r\nhello", Outcome::Response(200, b"hello"));
+    http110_status_line => malformed("RFC 9112 §2.3 (one minor digit); docs/security.md A7", b"HTTP/1.10 200 OK\r\ncontent-length: 0\r\n\r\n");
     http09_reply => malformed("docs/security.md A8", b"hello world\r\n\r\n");
     bare_cr_after_status => malformed("docs/security.md A9", b"HTTP/1.1 200 OK\rX-A: b\r\n\r\n");
     space_before_colon => malformed("RFC 9112 §5.1; docs/security.md B1", b"HTTP/1.1 200 OK\r\ncontent-length : 5\r\n\r\nhello");

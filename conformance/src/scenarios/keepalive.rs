@@ -60,6 +60,7 @@ scenarios! {
         .then(Req::get("/"), HELLO)
         .connections(2);
     http10_without_keep_alive => twice("RFC 9112 §9.3", b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok", b"ok", 2);
+    http19_keeps_alive_as_1_1 => twice("RFC 9110 §6.2 (a higher 1.x minor is processed as 1.1)", b"HTTP/1.9 200 OK\r\ncontent-length: 2\r\n\r\nok", b"ok", 1);
     http10_with_keep_alive => twice("RFC 9112 §9.3 (HTTP/1.0 keep-alive)", b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok", b"ok", 1);
     close_delimited_is_not_reused => Scenario::new(Area::Keepalive, "RFC 9112 §6.3 item 8", vec![], Req::get("/"), Outcome::Response(200, b"body"))
         .scripts(vec![vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\n\r\nbody"), Step::Close], vec![Step::Read, Step::Send(OK_HELLO)]])

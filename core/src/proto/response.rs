@@ -18,6 +18,12 @@
 //! whitespace does it run again accepting folds, and the folds of that head are
 //! replaced in place (`unfold_head`). Whitespace before the first field stays
 //! an error (RFC 9112 §2.2): there is no field for it to continue.
+//!
+//! A higher minor version (RFC 9110 §2.5, §6.2): a response `HTTP/1.2` to
+//! `HTTP/1.9` SHOULD be processed as HTTP/1.1. httparse knows only 1.0 and 1.1,
+//! so when it rejects the version of such a status line, the digit is read as
+//! `1` for a second parse and put back afterwards: the head stays as received,
+//! its version is HTTP/1.1, and 1.0 and 1.1 heads pay nothing for it.
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -101,7 +107,8 @@ struct FieldSpan {
 }
 
 impl ResponseHead {
-    /// The protocol version: HTTP/1.0 or HTTP/1.1.
+    /// The protocol version: HTTP/1.0 or HTTP/1.1. A higher HTTP/1.x minor
+    /// version is processed as HTTP/1.1 (RFC 9110 §6.2), and reported as such.
     pub fn version(&self) -> Version {
         self.version
     }
@@ -248,11 +255,17 @@ impl HeadParser {
     /// same verdict whether they arrived at once or in pieces.
     fn parse_now(&mut self, buf: &mut BytesMut) -> Result<Option<ResponseHead>, ProtocolError> {
         let window = buf.len().min(self.limits.max_head_bytes);
-        let (parsed, folded) = match self.parse_window(&buf[..window], false) {
-            // httparse reports a continuation line as a bad field name. Folding
-            // changes nothing else, so a head that fails again fails for good.
-            Err(ProtocolError::HeaderName) => (self.parse_window(&buf[..window], true)?, true),
-            parsed => (parsed?, false),
+        let (parsed, folded) = match self.parse_folding(&buf[..window]) {
+            Err(ProtocolError::Version) => match higher_minor_version(&buf[..window]) {
+                Some(at) => {
+                    let digit = std::mem::replace(&mut buf[at], b'1');
+                    let parsed = self.parse_folding(&buf[..window]);
+                    buf[at] = digit;
+                    parsed?
+                }
+                None => return Err(ProtocolError::Version),
+            },
+            parsed => parsed?,
         };
         let Some((len, mut head)) = parsed else { return Ok(None) };
         if folded {
@@ -262,11 +275,17 @@ impl HeadParser {
         Ok(Some(head))
     }
 
-    fn parse_window(
-        &self,
-        window: &[u8],
-        obs_fold: bool,
-    ) -> Result<Option<(usize, ResponseHead)>, ProtocolError> {
+    /// Parses rejecting obs-fold, then, if httparse reported a continuation
+    /// line as a bad field name, accepting it; says which parse succeeded.
+    /// Folding changes nothing else, so a head that fails again fails for good.
+    fn parse_folding(&self, window: &[u8]) -> Result<(Parsed, bool), ProtocolError> {
+        match self.parse_window(window, false) {
+            Err(ProtocolError::HeaderName) => Ok((self.parse_window(window, true)?, true)),
+            parsed => Ok((parsed?, false)),
+        }
+    }
+
+    fn parse_window(&self, window: &[u8], obs_fold: bool) -> Result<Parsed, ProtocolError> {
         let max = self.limits.max_headers;
         if max <= STACK_FIELDS {
             let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_FIELDS];
@@ -322,14 +341,17 @@ fn unfold_head(bytes: &mut [u8], head: &mut ResponseHead) {
     }
 }
 
-/// Parses the head at the front of `buf`; returns its length and the head with
-/// offsets into `buf` (its `raw` still empty).
+/// A complete head's length and the head with offsets into the parsed bytes
+/// (its `raw` still empty), or `None` when more bytes are needed.
+type Parsed = Option<(usize, ResponseHead)>;
+
+/// Parses the head at the front of `buf`.
 fn parse_with_slots<'b>(
     buf: &'b [u8],
     slots: &mut [MaybeUninit<httparse::Header<'b>>],
     limits: HeadLimits,
     obs_fold: bool,
-) -> Result<Option<(usize, ResponseHead)>, ProtocolError> {
+) -> Result<Parsed, ProtocolError> {
     let mut response = httparse::Response::new(&mut []);
     let parsed = httparse::ParserConfig::default()
         .allow_obsolete_multiline_headers_in_responses(obs_fold)
@@ -380,6 +402,17 @@ fn parse_with_slots<'b>(
         framing_folded: false,
     };
     Ok(Some((len, head)))
+}
+
+/// Where the minor digit sits when `buf` starts with an `HTTP/1.x` status line
+/// and `x` is 2 to 9 (RFC 9110 §6.2: process as HTTP/1.1). One digit only: the
+/// version grammar is `DIGIT "." DIGIT` (RFC 9112 §2.3), so `HTTP/1.10`, like
+/// `HTTP/2.0` or `HTTP/0.9`, stays an error.
+fn higher_minor_version(buf: &[u8]) -> Option<usize> {
+    // httparse skips empty lines before the status line.
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let at = start + b"HTTP/1.".len();
+    (buf[start..].starts_with(b"HTTP/1.") && matches!(buf.get(at), Some(b'2'..=b'9'))).then_some(at)
 }
 
 /// Finds the end of a head (the index after `\n\n` or `\n\r\n`) at or after `from`.
