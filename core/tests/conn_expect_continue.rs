@@ -121,3 +121,17 @@ fn body_sent_after_100_then_early_final_response_is_fine() {
     assert_eq!(s.flush_text(), "hello");
     assert_eq!(s.events(), ["Finished"]);
 }
+
+#[test]
+fn empty_body_drops_the_expectation_and_holds_nothing_rfc9110_10_1_1() {
+    for body in [BodyLength::Empty, BodyLength::Known(0)] {
+        let mut s = Script::default();
+        s.send(Method::POST, &[("expect", "100-continue")], body);
+        assert_eq!(s.events(), Vec::<String>::new(), "no body to allow");
+        assert_eq!(s.flush_text(), "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(s.conn.poll_timeout(), None, "no expect timer");
+        s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(s.events(), ["HeadSent", "Response 200 Empty", "Finished"]);
+        assert!(s.conn.is_reusable());
+    }
+}

@@ -236,3 +236,36 @@ fn chunked_encoder_frames_caller_bytes_and_trailers_rfc9112_7_1() {
     empty.finish(None, &mut out).unwrap();
     assert_eq!(drain(&mut out), b"0\r\n\r\n");
 }
+
+#[test]
+fn no_100_continue_expectation_without_content_rfc9110_10_1_1() {
+    let cases = [
+        (Method::POST, BodyLength::Empty, "content-length: 0\r\n"),
+        (Method::PUT, BodyLength::Known(0), "content-length: 0\r\n"),
+        (Method::GET, BodyLength::Empty, ""),
+    ];
+    for (method, body, framing) in cases {
+        let mut h = head(method.clone(), "http://h/");
+        h.headers.insert("x-a", HeaderValue::from_static("1"));
+        h.headers.insert("expect", HeaderValue::from_static("100-Continue"));
+        h.headers.insert("x-b", HeaderValue::from_static("2"));
+        let (text, e) = encode(&h, body).unwrap();
+        assert_eq!(text, format!("{method} / HTTP/1.1\r\nhost: h\r\nx-a: 1\r\nx-b: 2\r\n{framing}\r\n"));
+        assert!(!e.expect_continue);
+    }
+    // A stream the caller declared empty.
+    let mut h = head(Method::POST, "http://h/");
+    h.headers.insert("expect", HeaderValue::from_static("100-continue"));
+    h.headers.insert("content-length", HeaderValue::from_static("0"));
+    assert_eq!(wire(&h, BodyLength::Unknown), "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n");
+    // Other expectations stay; with content, 100-continue stays too.
+    let mut h = head(Method::POST, "http://h/");
+    h.headers.insert("expect", HeaderValue::from_static("x-later,100-continue , x-other"));
+    assert_eq!(
+        wire(&h, BodyLength::Empty),
+        "POST / HTTP/1.1\r\nhost: h\r\nexpect: x-later, x-other\r\ncontent-length: 0\r\n\r\n"
+    );
+    h.headers.insert("expect", HeaderValue::from_static("100-continue"));
+    let (text, e) = encode(&h, BodyLength::Known(1)).unwrap();
+    assert!(text.contains("\r\nexpect: 100-continue\r\n") && e.expect_continue);
+}

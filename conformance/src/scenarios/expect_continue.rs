@@ -31,5 +31,11 @@ scenarios! {
     silence_sends_the_body_after_the_timeout => expect("Go TestTransportExpect100Continue500ResponseTimeout", vec![Step::ReadHead, Step::ReadBody(7), Step::Send(OK_HELLO)], Outcome::Response(200, b"hello"))
         .settings(|s| s.expect_continue_timeout = Some(std::time::Duration::from_millis(50)));
     expect_without_body_waits_for_nothing => Scenario::new(Area::ExpectContinue, "Go: 100-continue needs a body", vec![Step::Read, Step::Send(OK_HELLO)], Req::get("/").header("expect", "100-continue"), Outcome::Response(200, b"hello"));
+    // RFC 9110 §10.1.1: "A client MUST NOT generate a 100-continue expectation
+    // in a request that does not include content."
+    empty_post_sends_no_expectation => Scenario::new(Area::ExpectContinue, "RFC 9110 §10.1.1", vec![Step::Expect(|r| r.header("expect").is_none() && r.header("content-length") == Some("0")), Step::Send(OK_HELLO)], Req::method(Method::POST, "/").header("expect", "100-continue"), Outcome::Response(200, b"hello"))
+        .never_received(b"100-continue");
+    empty_put_body_sends_no_expectation => Scenario::new(Area::ExpectContinue, "RFC 9110 §10.1.1", vec![Step::Expect(|r| r.header("expect").is_none() && r.header("content-length") == Some("0")), Step::Send(OK_HELLO)], Req::method(Method::PUT, "/").header("expect", "100-continue").body(crate::scenario::ReqBody::Bytes(b"")), Outcome::Response(200, b"hello"))
+        .never_received(b"100-continue");
     continue_then_early_final_before_body => expect("RFC 9110 §15.2.1", vec![Step::ReadHead, Step::Send(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")], Outcome::Response(200, b"hello"));
 }

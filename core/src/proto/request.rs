@@ -75,6 +75,7 @@ pub struct EncodedHead {
     /// How the body is framed.
     pub framing: RequestFraming,
     /// The request carries `Expect: 100-continue` and a body (RFC 9110 §10.1.1).
+    /// Never true without content: the expectation is not written then.
     pub expect_continue: bool,
     /// The request carries `Connection: close` (RFC 9112 §9.6).
     pub close: bool,
@@ -91,6 +92,10 @@ pub struct EncodedHead {
 /// methods that define a meaning for content (RFC 9110 §8.6 SHOULD; Go does the
 /// same for POST, PUT and PATCH). Caller-set framing fields are kept when they
 /// agree with `body` and rejected with [`UsageError::FramingConflict`] when not.
+///
+/// A request without content (an empty body, or a length of zero) goes out
+/// without the caller's `100-continue` expectation: a client MUST NOT generate
+/// one there (RFC 9110 §10.1.1), and there is no body to wait with.
 pub fn encode_request_head(
     head: &RequestHead,
     body: BodyLength,
@@ -134,6 +139,7 @@ fn encode_into(
     write_host(head, dst)?;
     dst.put_slice(b"\r\n");
 
+    let fields_start = dst.len();
     let mut facts = FieldFacts::default();
     for (name, value) in &head.headers {
         write_field(name, value.as_bytes(), &mut facts, dst)?;
@@ -145,6 +151,10 @@ fn encode_into(
     }
 
     let framing = facts.framing(&head.method, body)?;
+    let has_content = !matches!(framing, RequestFraming::Empty | RequestFraming::Length(0));
+    if facts.expect_continue && !has_content {
+        drop_continue_expectation(dst, fields_start);
+    }
     match framing {
         RequestFraming::Length(n) => {
             dst.put_slice(b"content-length: ");
@@ -158,8 +168,7 @@ fn encode_into(
     dst.put_slice(b"\r\n");
     Ok(EncodedHead {
         framing,
-        expect_continue: facts.expect_continue
-            && !matches!(framing, RequestFraming::Empty | RequestFraming::Length(0)),
+        expect_continue: facts.expect_continue && has_content,
         close: facts.close,
         upgrade: facts.upgrade,
     })
@@ -187,6 +196,34 @@ fn write_field(
     dst.put_slice(value);
     dst.put_slice(b"\r\n");
     Ok(())
+}
+
+/// RFC 9110 §10.1.1: "A client MUST NOT generate a 100-continue expectation in
+/// a request that does not include content." Rewrites the fields written since
+/// `from` without it: an `expect` field keeps its other expectations, if any, and
+/// is left out otherwise. Only such a request pays for the copy.
+fn drop_continue_expectation(dst: &mut BytesMut, from: usize) {
+    let fields = dst[from..].to_vec();
+    dst.truncate(from);
+    // We wrote every line as `name: value\r\n`, names lowercase, values without
+    // CR or LF.
+    for line in fields.split_inclusive(|&b| b == b'\n') {
+        let Some(value) = line.strip_prefix(b"expect: ") else {
+            dst.put_slice(line);
+            continue;
+        };
+        let value = &value[..value.len() - 2];
+        let mut kept = list_elements(value).filter(|e| !e.eq_ignore_ascii_case(b"100-continue"));
+        if let Some(first) = kept.next() {
+            dst.put_slice(b"expect: ");
+            dst.put_slice(first);
+            for other in kept {
+                dst.put_slice(b", ");
+                dst.put_slice(other);
+            }
+            dst.put_slice(b"\r\n");
+        }
+    }
 }
 
 /// What the caller's own fields say about framing and connection management.
