@@ -269,3 +269,74 @@ fn no_100_continue_expectation_without_content_rfc9110_10_1_1() {
     let (text, e) = encode(&h, BodyLength::Known(1)).unwrap();
     assert!(text.contains("\r\nexpect: 100-continue\r\n") && e.expect_continue);
 }
+
+#[test]
+fn request_target_bytes_outside_rfc3986_are_percent_encoded_rfc9112_3_2() {
+    // `http::Uri` takes raw UTF-8 and some ASCII that RFC 3986 allows in no path
+    // or query; they are percent-encoded on the wire (RFC 3986 §2.1, uppercase).
+    let cases = [
+        ("http://h/caf\u{e9}?q=\u{e9}", "/caf%C3%A9?q=%C3%A9"),
+        ("http://h/\u{1F600}", "/%F0%9F%98%80"),
+        ("http://h/a\"b{c}|d\\e^f[g]", "/a%22b%7Bc%7D%7Cd%5Ce%5Ef%5Bg%5D"),
+        ("http://h/p?x=`{|}^[]\\", "/p?x=%60%7B%7C%7D%5E%5B%5D%5C"),
+        // Allowed bytes stay, `%` included: nothing is encoded twice.
+        ("http://h/a-._~!$&'()*+,;=:@/b?c=/?%20d", "/a-._~!$&'()*+,;=:@/b?c=/?%20d"),
+    ];
+    for (uri, target) in cases {
+        assert_eq!(
+            wire(&head(Method::GET, uri), BodyLength::Empty),
+            format!("GET {target} HTTP/1.1\r\nhost: h\r\n\r\n"),
+            "{uri}"
+        );
+        let mut absolute = head(Method::GET, uri);
+        absolute.target_form = TargetForm::Absolute;
+        assert!(
+            wire(&absolute, BodyLength::Empty).starts_with(&format!("GET http://h{target} HTTP/1.1\r\n"))
+        );
+    }
+}
+
+#[test]
+fn request_target_is_checked_whatever_the_uri_security_j5() {
+    // Origin-form starts with `/`; `*` only for OPTIONS (RFC 9112 §3.2.1, §3.2.4).
+    let mut asterisk = RequestHead::new(Method::GET, Uri::from_static("*"));
+    asterisk.headers.insert("host", HeaderValue::from_static("h"));
+    assert_eq!(encode(&asterisk, BodyLength::Empty), Err(UsageError::InvalidTarget));
+    // Authority-form needs a port it can name (RFC 9112 §3.2.3).
+    let mut connect = head(Method::CONNECT, "example.com");
+    connect.target_form = TargetForm::Authority;
+    assert_eq!(encode(&connect, BodyLength::Empty), Err(UsageError::InvalidTarget));
+    // Controls, SP, DEL, `<` and `>` cannot be put in a `Uri` at all; were one
+    // to get there, the path would be percent-encoded and the rest refused.
+    for bad in ["http://h/a b", "http://h/a\tb", "http://h/a\r\nb", "http://h/a\x7fb", "http://h/a<b>"] {
+        assert!(bad.parse::<Uri>().is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn methods_and_field_names_are_tokens_security_j3_j4() {
+    // `http` cannot hold a method or a name that is not a token; both are
+    // checked again before writing (unit tests in proto/request.rs).
+    let mut h = head(Method::from_bytes(b"PURGE-X.1~").unwrap(), "http://h/");
+    h.headers.insert("x-a_b.c!#$%&'*+^`|~", HeaderValue::from_static("v"));
+    assert_eq!(
+        wire(&h, BodyLength::Empty),
+        "PURGE-X.1~ / HTTP/1.1\r\nhost: h\r\nx-a_b.c!#$%&'*+^`|~: v\r\n\r\n"
+    );
+    assert!(Method::from_bytes(b"GE T").is_err() && Method::from_bytes(b"GET\r\n").is_err());
+}
+
+#[test]
+fn field_values_are_vchar_obs_text_sp_and_htab_rfc9110_5_5_security_j2() {
+    // What Go's httpguts.ValidHeaderFieldValue accepts is written as it is. The
+    // rest (controls but HTAB, DEL) `http` refuses to build even unchecked in a
+    // debug build, so our own check is unit-tested in proto/request.rs.
+    let mut h = head(Method::GET, "http://h/");
+    h.headers.insert("x-a", HeaderValue::from_bytes(b"a\tb c \xff\x80~").unwrap());
+    let mut dst = BytesMut::new();
+    encode_request_head(&h, BodyLength::Empty, &mut dst).unwrap();
+    assert_eq!(&dst[..], b"GET / HTTP/1.1\r\nhost: h\r\nx-a: a\tb c \xff\x80~\r\n\r\n");
+    for bad in [&b"a\x0bb"[..], b"a\x7fb", b"a\x00b", b"a\rb", b"a\nb"] {
+        assert!(HeaderValue::from_bytes(bad).is_err(), "{bad:?}");
+    }
+}

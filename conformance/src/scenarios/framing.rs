@@ -45,6 +45,11 @@ scenarios! {
     get_sends_no_framing => Scenario::new(Area::Framing, "Go TestH12_RequestContentLength_Known_Zero", vec![Step::Expect(|r| r.header("content-length").is_none() && r.header("transfer-encoding").is_none()), Step::Send(OK_HELLO)], Req::get("/"), ok(b"hello"));
     host_header_from_uri => Scenario::new(Area::Framing, "RFC 9110 §7.2", vec![Step::Expect(|r| r.header("host").is_some_and(|h| h.starts_with("127.0.0.1:"))), Step::Send(OK_HELLO)], Req::get("/"), ok(b"hello"));
     query_in_target => Scenario::new(Area::Framing, "RFC 9112 §3.2.1 (origin-form)", vec![Step::Expect(|r| r.target == "/p?q=1&r"), Step::Send(OK_HELLO)], Req::get("/p?q=1&r"), ok(b"hello"));
+    // RFC 9112 §3.2 with RFC 3986 §2.1: `http::Uri` takes raw UTF-8 and some
+    // ASCII no URI path or query allows; they go out percent-encoded.
+    utf8_target_is_percent_encoded => Scenario::new(Area::Framing, "RFC 9112 §3.2; RFC 3986 §2.1", vec![Step::Expect(|r| r.target == "/caf%C3%A9?q=%C3%A9"), Step::Send(OK_HELLO)], Req::get("/caf\u{e9}?q=\u{e9}"), ok(b"hello"))
+        .never_received("caf\u{e9}".as_bytes());
+    unsafe_ascii_in_target_is_percent_encoded => Scenario::new(Area::Framing, "RFC 3986 §3.3, §3.4; docs/security.md J5", vec![Step::Expect(|r| r.target == "/a%22b%7Bc%7D%7Cd%5Ce%5Ef%5Bg%5D?x=%60%5E%7C"), Step::Send(OK_HELLO)], Req::get("/a\"b{c}|d\\e^f[g]?x=`^|"), ok(b"hello"));
     large_body_in_one_piece => Scenario::new(Area::Framing, "docs/security.md H6 (streaming memory bounded)", vec![Step::Read, Step::SendOwned(large_response())], Req::get("/"), ok(LARGE));
     truncated_length_body => Scenario::new(Area::Framing, "docs/security.md C16", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"), Step::Close], Req::get("/"), Outcome::BodyFails(200, Fail::Protocol));
     truncated_chunked_body => Scenario::new(Area::Framing, "docs/security.md D16", vec![Step::Read, Step::Send(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel"), Step::Close], Req::get("/"), Outcome::BodyFails(200, Fail::Protocol));

@@ -3,7 +3,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 
-use super::chars::{is_safe_field_value, is_token};
+use super::chars::{is_token, is_valid_field_value};
 use super::error::UsageError;
 use super::outgoing::Outgoing;
 use super::request::RequestFraming;
@@ -128,7 +128,7 @@ fn encode_trailers(trailers: &HeaderMap) -> Result<Bytes, UsageError> {
         if !is_token(name.as_str().as_bytes()) {
             return Err(UsageError::InvalidHeaderName);
         }
-        if !is_safe_field_value(value.as_bytes()) {
+        if !is_valid_field_value(value.as_bytes()) {
             return Err(UsageError::InvalidHeaderValue { name: name.clone() });
         }
         block.put_slice(name.as_str().as_bytes());

@@ -117,8 +117,8 @@ impl std::error::Error for ProtocolError {}
 pub enum UsageError {
     /// The method is not a token (RFC 9110 §9.1).
     InvalidMethod,
-    /// The request target contains a control byte or whitespace, or does not fit
-    /// the requested form (RFC 9112 §3.2).
+    /// The request target does not fit the requested form, or is not visible
+    /// ASCII once its path and query are percent-encoded (RFC 9112 §3.2).
     InvalidTarget,
     /// Neither the URI nor a `Host` field names a host (RFC 9112 §3.2).
     MissingHost,
@@ -127,7 +127,8 @@ pub enum UsageError {
     InvalidHost,
     /// A field name is not a token (RFC 9110 §5.1).
     InvalidHeaderName,
-    /// A field value contains CR, LF or NUL (RFC 9110 §5.5). The value is not echoed.
+    /// A field value contains a control byte other than HTAB (CR, LF, NUL...) or
+    /// DEL (RFC 9110 §5.5). The value is not echoed.
     InvalidHeaderValue {
         /// The field whose value was rejected.
         name: HeaderName,

@@ -1,16 +1,24 @@
 //! Request head encoding (RFC 9112 §3), validated before a byte is produced.
 //!
 //! Layout on the wire: request line, `host`, the caller's fields in map order,
-//! then the framing field we derive from the body, then the empty line. Every
-//! name is checked as a token and every value for CR, LF and NUL (RFC 9110 §5.5):
-//! `http` already guarantees both unless a caller used its unchecked constructors,
-//! and a header-injection bug is worth a few nanoseconds.
+//! then the framing field we derive from the body, then the empty line.
+//!
+//! What reaches the wire is checked here, whatever the `http` types promise
+//! (their unchecked constructors skip the checks in release builds), because a
+//! header-injection bug is worth a few nanoseconds:
+//! - the method is a token (RFC 9110 §9.1);
+//! - the request-target's path and query are percent-encoded where RFC 3986
+//!   does not allow a byte (see `TARGET_BYTES`), and the target as written is
+//!   non-empty visible ASCII, origin-form starting with `/` (RFC 9112 §3.2);
+//! - `Host` is `host[:port]` (RFC 9110 §7.2);
+//! - every name is a token and every value is VCHAR, obs-text, SP or HTAB: no
+//!   control byte but HTAB, as Go's `httpguts.ValidHeaderFieldValue` (RFC 9110 §5.5).
 
 use bytes::{BufMut, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderMap, HeaderName, Method, Uri};
 
-use super::chars::{is_safe_field_value, is_token, list_contains, list_elements, parse_content_length};
+use super::chars::{is_token, is_valid_field_value, list_contains, list_elements, parse_content_length};
 use super::error::UsageError;
 
 /// Which request-target form to write (RFC 9112 §3.2).
@@ -185,7 +193,7 @@ fn write_field(
     if !is_token(name.as_str().as_bytes()) {
         return Err(UsageError::InvalidHeaderName);
     }
-    if !is_safe_field_value(value) {
+    if !is_valid_field_value(value) {
         return Err(UsageError::InvalidHeaderValue { name: name.clone() });
     }
     if *name == HOST || !facts.observe(name, value)? {
@@ -303,7 +311,7 @@ fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError
             if !path.starts_with('/') && path != "*" {
                 return Err(UsageError::InvalidTarget);
             }
-            dst.put_slice(path.as_bytes());
+            put_path(path.as_bytes(), dst);
         }
         TargetForm::Absolute => {
             let (scheme, authority) = match (uri.scheme_str(), uri.authority()) {
@@ -315,7 +323,7 @@ fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError
             dst.put_slice(b"://");
             write_host_port(host, port, dst);
             let path = uri.path_and_query().map_or("/", |p| p.as_str());
-            dst.put_slice(if path.is_empty() { b"/" } else { path.as_bytes() });
+            put_path(if path.is_empty() { b"/" } else { path.as_bytes() }, dst);
         }
         TargetForm::Authority => {
             let authority = uri.authority().ok_or(UsageError::InvalidTarget)?;
@@ -324,13 +332,53 @@ fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError
             write_host_port(host, Some(port), dst);
         }
     }
-    // `Uri` rejects these already; checked again because a target is spliced
-    // into the request line verbatim.
-    if dst[start..].iter().any(|&b| b <= b' ' || b == 0x7f) {
+    // The path is encoded and `Uri` rejects the rest already; checked again
+    // because a target is spliced into the request line verbatim.
+    let target = &dst[start..];
+    if target.is_empty() || target.iter().any(|&b| !b.is_ascii_graphic()) {
         return Err(UsageError::InvalidTarget);
     }
     Ok(())
 }
+
+/// Writes a path and query, percent-encoding each byte not in [`TARGET_BYTES`]
+/// (RFC 3986 §2.1, uppercase hex). Nothing to encode, the common case, is one
+/// scan and one copy.
+fn put_path(path: &[u8], dst: &mut BytesMut) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut rest = path;
+    while let Some(i) = rest.iter().position(|&b| !TARGET_BYTES[b as usize]) {
+        let b = rest[i];
+        dst.put_slice(&rest[..i]);
+        dst.put_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        rest = &rest[i + 1..];
+    }
+    dst.put_slice(rest);
+}
+
+/// The bytes a path and query are written with as they are: RFC 3986's
+/// `pchar` (unreserved, sub-delims, `:` and `@`, §3.3), `/` and `?` (§3.4), and
+/// `%`, taken as the start of a pct-encoded triplet the caller wrote (a URI is
+/// not encoded twice). Everything else is percent-encoded: controls, SP, DEL,
+/// bytes above 0x7E (raw UTF-8, RFC 9112 §3.2 allows none), and `"` `#` `<` `>`
+/// `[` `\` `]` `^` `` ` `` `{` `|` `}`, which RFC 3986 allows in no path or query
+/// (`http::Uri` lets some of them and UTF-8 through; Go encodes them in paths;
+/// `[` and `]` Go leaves as they are, we follow the RFC).
+static TARGET_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let allowed = b"-._~!$&'()*+,;=:@/?%";
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let mut j = 0;
+    while j < allowed.len() {
+        table[allowed[j] as usize] = true;
+        j += 1;
+    }
+    table
+};
 
 fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> {
     let mut hosts = head.headers.get_all(HOST).iter();
@@ -435,4 +483,37 @@ pub(crate) fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
         }
     }
     &buf[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `http` will not build these values, even unchecked in a debug build; the
+    /// head writer refuses them on its own (Go's ValidHeaderFieldValue rule).
+    #[test]
+    fn field_values_with_controls_or_del_are_refused_rfc9110_5_5_security_j2() {
+        let name = HeaderName::from_static("x-a");
+        for b in (0..b' ').filter(|&b| b != b'\t').chain([0x7f]) {
+            let mut dst = BytesMut::new();
+            let result = write_field(&name, &[b'a', b, b'b'], &mut FieldFacts::default(), &mut dst);
+            assert_eq!(result, Err(UsageError::InvalidHeaderValue { name: name.clone() }), "{b:#x}");
+            assert!(dst.is_empty(), "nothing written");
+        }
+        let mut dst = BytesMut::new();
+        write_field(&name, b"\ta b\x80\xff~", &mut FieldFacts::default(), &mut dst).unwrap();
+        assert_eq!(&dst[..], b"x-a: \ta b\x80\xff~\r\n");
+    }
+
+    #[test]
+    fn each_path_byte_is_written_as_is_or_percent_encoded_rfc3986_2_1() {
+        let rfc3986 = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
+        for b in 0..=255u8 {
+            let mut dst = BytesMut::new();
+            put_path(&[b'/', b, b'x'], &mut dst);
+            let expected = if rfc3986(b) { vec![b'/', b, b'x'] } else { format!("/%{b:02X}x").into_bytes() };
+            assert_eq!(&dst[..], &expected[..], "{b:#x}");
+            assert!(dst.iter().all(u8::is_ascii_graphic));
+        }
+    }
 }
