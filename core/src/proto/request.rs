@@ -301,7 +301,8 @@ fn defines_content(method: &Method) -> bool {
 fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> {
     let uri = &head.uri;
     let start = dst.len();
-    match head.target_form {
+    // What was not written by `put_path`, which leaves only visible ASCII.
+    let unencoded = match head.target_form {
         TargetForm::Origin => {
             let path = uri.path_and_query().map_or("/", |p| p.as_str());
             let path = if path.is_empty() { "/" } else { path };
@@ -312,6 +313,7 @@ fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError
                 return Err(UsageError::InvalidTarget);
             }
             put_path(path.as_bytes(), dst);
+            start..start
         }
         TargetForm::Absolute => {
             let (scheme, authority) = match (uri.scheme_str(), uri.authority()) {
@@ -322,20 +324,22 @@ fn write_target(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError
             dst.put_slice(scheme.as_bytes());
             dst.put_slice(b"://");
             write_host_port(host, port, dst);
+            let authority_end = dst.len();
             let path = uri.path_and_query().map_or("/", |p| p.as_str());
             put_path(if path.is_empty() { b"/" } else { path.as_bytes() }, dst);
+            start..authority_end
         }
         TargetForm::Authority => {
             let authority = uri.authority().ok_or(UsageError::InvalidTarget)?;
             let (host, port) = split_authority(authority.as_str()).ok_or(UsageError::InvalidTarget)?;
             let port = port.or_else(|| default_port(uri.scheme_str())).ok_or(UsageError::InvalidTarget)?;
             write_host_port(host, Some(port), dst);
+            start..dst.len()
         }
-    }
-    // The path is encoded and `Uri` rejects the rest already; checked again
-    // because a target is spliced into the request line verbatim.
-    let target = &dst[start..];
-    if target.is_empty() || target.iter().any(|&b| !b.is_ascii_graphic()) {
+    };
+    // `Uri` rejects these already; checked again because a target is spliced
+    // into the request line verbatim.
+    if dst.len() == start || dst[unencoded].iter().any(|&b| !b.is_ascii_graphic()) {
         return Err(UsageError::InvalidTarget);
     }
     Ok(())

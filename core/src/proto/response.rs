@@ -255,34 +255,54 @@ impl HeadParser {
     /// same verdict whether they arrived at once or in pieces.
     fn parse_now(&mut self, buf: &mut BytesMut) -> Result<Option<ResponseHead>, ProtocolError> {
         let window = buf.len().min(self.limits.max_head_bytes);
-        let (parsed, folded) = match self.parse_folding(&buf[..window]) {
-            Err(ProtocolError::Version) => match higher_minor_version(&buf[..window]) {
-                Some(at) => {
-                    let digit = std::mem::replace(&mut buf[at], b'1');
-                    let parsed = self.parse_folding(&buf[..window]);
-                    buf[at] = digit;
-                    parsed?
-                }
-                None => return Err(ProtocolError::Version),
-            },
+        let parsed = match self.parse_window(&buf[..window], false) {
+            Err(error) => self.parse_unusual(buf, window, error)?,
             parsed => parsed?,
         };
-        let Some((len, mut head)) = parsed else { return Ok(None) };
-        if folded {
-            unfold_head(&mut buf[..len], &mut head);
-        }
-        head.raw = buf.split_to(len).freeze();
-        Ok(Some(head))
+        Ok(parsed.map(|(len, mut head)| {
+            head.raw = buf.split_to(len).freeze();
+            head
+        }))
     }
 
-    /// Parses rejecting obs-fold, then, if httparse reported a continuation
-    /// line as a bad field name, accepting it; says which parse succeeded.
-    /// Folding changes nothing else, so a head that fails again fails for good.
-    fn parse_folding(&self, window: &[u8]) -> Result<(Parsed, bool), ProtocolError> {
-        match self.parse_window(window, false) {
-            Err(ProtocolError::HeaderName) => Ok((self.parse_window(window, true)?, true)),
-            parsed => Ok((parsed?, false)),
+    /// The heads httparse rejects as they are, and we do not: a higher HTTP/1.x
+    /// minor version, obs-fold, or both. Rare, so kept off the common path.
+    #[cold]
+    fn parse_unusual(
+        &self,
+        buf: &mut BytesMut,
+        window: usize,
+        mut error: ProtocolError,
+    ) -> Result<Parsed, ProtocolError> {
+        // The minor digit, while it reads `1`, and the digit received there.
+        let mut version = None;
+        if error == ProtocolError::Version {
+            let at = higher_minor_version(&buf[..window]).ok_or(ProtocolError::Version)?;
+            let digit = std::mem::replace(&mut buf[at], b'1');
+            error = match self.parse_window(&buf[..window], false) {
+                Ok(parsed) => {
+                    buf[at] = digit;
+                    return Ok(parsed);
+                }
+                Err(error) => error,
+            };
+            version = Some((at, digit));
         }
+        // httparse reports a continuation line as a bad field name. Folding
+        // changes nothing else, so a head that fails again fails for good.
+        let parsed = if error == ProtocolError::HeaderName {
+            self.parse_window(&buf[..window], true)
+        } else {
+            Err(error)
+        };
+        if let Some((at, digit)) = version {
+            buf[at] = digit;
+        }
+        let mut parsed = parsed?;
+        if let Some((len, head)) = &mut parsed {
+            unfold_head(&mut buf[..*len], head);
+        }
+        Ok(parsed)
     }
 
     fn parse_window(&self, window: &[u8], obs_fold: bool) -> Result<Parsed, ProtocolError> {
