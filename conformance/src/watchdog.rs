@@ -55,16 +55,27 @@ pub fn run_for<T>(name: &str, limit: Duration, test: impl FnOnce() -> T) -> T {
             if finished.recv_timeout(limit) != Err(mpsc::RecvTimeoutError::Timeout) {
                 return;
             }
-            let mut report = format!("\nwatchdog: test `{name}` still running after {limit:?}: a hang\n");
-            match clients().as_ref().and_then(|all| all.get(&id)) {
-                Some(dumps) if !dumps.is_empty() => {
-                    for (i, dump) in dumps.iter().enumerate() {
-                        report.push_str(&format!("  client {i}: {}\n", dump()));
-                    }
-                }
-                _ => report.push_str("  (the test registered no client)\n"),
-            }
+            let report = format!("\nwatchdog: test `{name}` still running after {limit:?}: a hang\n");
             let _ = std::io::stderr().write_all(report.as_bytes());
+            // Reading a pool takes its lock, which a deadlocked test may hold:
+            // the dump gets a thread and a few seconds of its own.
+            let (dumped, dump_done) = mpsc::channel();
+            thread::spawn(move || {
+                let mut report = String::new();
+                match clients().as_ref().and_then(|all| all.get(&id)) {
+                    Some(dumps) if !dumps.is_empty() => {
+                        for (i, dump) in dumps.iter().enumerate() {
+                            report.push_str(&format!("  client {i}: {}\n", dump()));
+                        }
+                    }
+                    _ => report.push_str("  (the test registered no client)\n"),
+                }
+                let _ = dumped.send(report);
+            });
+            let dump = dump_done.recv_timeout(Duration::from_secs(5)).unwrap_or_else(|_| {
+                "  the pool state could not be read: its lock is held (a deadlock)\n".to_owned()
+            });
+            let _ = std::io::stderr().write_all(dump.as_bytes());
             std::process::exit(101);
         })
         .expect("spawn the watchdog thread");

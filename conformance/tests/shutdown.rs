@@ -58,6 +58,7 @@ async fn start_work<R: Runtime>(runtime: R) -> InFlight<R> {
     let ok = Server::ok(b"ok");
 
     let served = ClientBuilder::with_runtime(runtime.clone()).drain_on_cancel(Some(1024)).build();
+    watchdog::watch(&served);
     // An idle connection: the reaper runs.
     let body = served.get(ok.url("/")).await.unwrap().into_body();
     assert_eq!(body.bytes(16).await.unwrap(), "ok");
@@ -76,6 +77,7 @@ async fn start_work<R: Runtime>(runtime: R) -> InFlight<R> {
         .connector(Stalls(started.clone()))
         .max_conns_per_host(1)
         .build();
+    watchdog::watch(&stalled);
     for _ in 0..2 {
         let request = stalled.get("http://127.0.0.1:9/".parse().unwrap());
         runtime.spawn(async move {
