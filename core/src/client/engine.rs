@@ -92,30 +92,55 @@ pub(super) struct Locked<'a, R: Runtime> {
 }
 
 /// What the locked section decided, carried out once the lock is released.
+///
+/// Hot path: most sections decide nothing, or hand one connection to one
+/// waiter, or close one connection; those cases stay inline. Anything more
+/// goes to a box allocated only when needed.
 #[derive(Default)]
 pub(super) struct After {
-    tasks: Vec<Task>,
-    /// The common case is one waker (a connection handed to one waiter):
-    /// kept inline so a hand-off allocates nothing.
     wake: Option<Waker>,
-    wake_more: Vec<Waker>,
+    close: Option<Conn>,
+    more: Option<Box<More>>,
+}
+
+#[derive(Default)]
+struct More {
+    tasks: Vec<Task>,
+    wake: Vec<Waker>,
     close: Vec<Conn>,
     abort: Vec<Arc<Abort>>,
 }
 
 impl After {
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Box::default)
+    }
+
     fn wake(&mut self, waker: Waker) {
         match self.wake {
             None => self.wake = Some(waker),
-            Some(_) => self.wake_more.push(waker),
+            Some(_) => self.more().wake.push(waker),
+        }
+    }
+
+    fn close(&mut self, conn: Conn) {
+        match self.close {
+            None => self.close = Some(conn),
+            Some(_) => self.more().close.push(conn),
         }
     }
 
     fn run<R: Runtime>(self, engine: &Arc<Engine<R>>) {
         drop(self.close);
-        self.abort.iter().for_each(|abort| abort.fire());
-        self.wake.into_iter().chain(self.wake_more).for_each(Waker::wake);
-        tasks::start(engine, self.tasks);
+        let Some(more) = self.more else {
+            self.wake.into_iter().for_each(Waker::wake);
+            return;
+        };
+        let More { tasks, wake, close, abort } = *more;
+        drop(close);
+        abort.iter().for_each(|abort| abort.fire());
+        self.wake.into_iter().chain(wake).for_each(Waker::wake);
+        tasks::start(engine, tasks);
     }
 }
 
@@ -219,7 +244,7 @@ impl<R: Runtime> Engine<R> {
         if reusable {
             put(&mut st.parked, lease.conn().index(), conn);
         } else {
-            st.after.close.push(conn);
+            st.after.close(conn);
         }
         st.pool.release(now, lease, reusable);
     }
@@ -249,7 +274,7 @@ impl<R: Runtime> Engine<R> {
                 PoolAction::StartDial { dial, key } => {
                     let abort = Arc::new(Abort::default());
                     put(&mut st.dials, dial.index(), (dial, abort.clone()));
-                    after.tasks.push(Task::Dial { dial, target: key, abort });
+                    after.more().tasks.push(Task::Dial { dial, target: key, abort });
                 }
                 PoolAction::Deliver { waiter, lease } => {
                     let conn = take(&mut st.parked, lease.conn().index());
@@ -280,7 +305,9 @@ impl<R: Runtime> Engine<R> {
                 }
                 PoolAction::Close { conn, reason } => {
                     tracing::debug!(?reason, "closing idle connection");
-                    after.close.extend(take(&mut st.parked, conn.index()));
+                    if let Some(conn) = take(&mut st.parked, conn.index()) {
+                        after.close(conn);
+                    }
                 }
                 // Go 1.23: a dial no request waits for any more is aborted
                 // (CloseIdleConnections); its task then reports it failed.
@@ -288,7 +315,7 @@ impl<R: Runtime> Engine<R> {
                     if let Some(Some((id, abort))) = st.dials.get(dial.index())
                         && *id == dial
                     {
-                        after.abort.push(abort.clone());
+                        after.more().abort.push(abort.clone());
                     }
                 }
             }
@@ -309,7 +336,7 @@ impl<R: Runtime> Engine<R> {
                 match st.pool.dial_succeeded(now, dial) {
                     Some(id) => put(&mut st.parked, id.index(), conn),
                     // A stale or repeated dial: the socket closes after the lock.
-                    None => st.after.close.push(conn),
+                    None => st.after.close(conn),
                 }
             }
             Err(error) => {
@@ -348,7 +375,7 @@ fn schedule_reaper(st: &mut State, after: &mut After) {
     if !st.reaper.running {
         st.reaper.running = true;
         st.reaper.deadline = Some(next);
-        after.tasks.push(Task::Reaper);
+        after.more().tasks.push(Task::Reaper);
     } else if st.reaper.deadline.is_none_or(|d| next < d) {
         st.reaper.deadline = Some(next);
         st.reaper.waker.take().into_iter().for_each(|waker| after.wake(waker));
