@@ -724,7 +724,9 @@ pub async fn a_weak_client_does_not_keep_the_pool_alive<R: Runtime + Default>() 
     let weak = client.downgrade();
     assert_eq!(weak.upgrade().map(|c| c.pool_stats().idle), Some(1));
     drop(client);
-    assert!(weak.upgrade().is_none(), "{weak:?}");
+    // A background task (the reaper) may hold the engine for the length of
+    // one poll on another thread: the pool goes soon after, not at once.
+    eventually(&R::default(), "the pool goes with the last client", || weak.upgrade().is_none()).await;
 }
 
 /// `R`, except that `spawn` drops every future inline, as a runtime that is

@@ -130,7 +130,9 @@ impl<R: Runtime> Client<R> {
 
     /// A handle that does not keep the client alive, for observers such as a
     /// metrics reporter: once every `Client` clone is dropped, the pool closes
-    /// and [`WeakClient::upgrade`] returns `None`.
+    /// and [`WeakClient::upgrade`] returns `None`. (A background task of the
+    /// client may hold it for the length of one poll, so "once" can be a
+    /// moment after the last drop.)
     pub fn downgrade(&self) -> WeakClient<R> {
         WeakClient { engine: Arc::downgrade(&self.engine) }
     }
