@@ -22,4 +22,5 @@ pub mod server;
 pub mod sync;
 #[cfg(test)]
 mod targets;
+pub mod tls;
 pub mod watchdog;

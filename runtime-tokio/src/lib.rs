@@ -55,6 +55,14 @@
 //! # }
 //! ```
 //!
+//! # https
+//! The `rustls` feature adds TLS for `https://` URLs: rustls in
+//! `roundtrip-core` over this crate's sockets, with aws-lc-rs's crypto and
+//! Mozilla's root certificates. `ClientBuilder::tls_config` takes a
+//! `rustls::ClientConfig` for anything else (your roots, client
+//! certificates, key logging). TLS failures are connect errors;
+//! `Error::tls_error` says what went wrong.
+//!
 //! Everything HTTP lives in `roundtrip-core`; this crate only provides the
 //! runtime ([`Tokio`]) and its sockets ([`TokioIo`]). It works on the
 //! current-thread and the multi-thread runtime; create clients inside one.
@@ -71,6 +79,8 @@ pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
     Target, Timeout, Trace, TraceEvent,
 };
+#[cfg(feature = "rustls")]
+pub use roundtrip_core::client::{TlsError, TlsErrorKind};
 
 /// An HTTP/1.1 client on Tokio.
 pub type Client = roundtrip_core::client::Client<Tokio>;

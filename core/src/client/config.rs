@@ -25,6 +25,11 @@ pub(crate) struct ClientConfig {
     pub(crate) disable_keep_alives: bool,
     pub(crate) happy_eyeballs_delay: Duration,
     pub(crate) drain_timeout: Duration,
+    /// For `https` targets over the built-in dialer; `None` refuses them.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    #[cfg(feature = "rustls")]
+    pub(crate) tls_handshake_timeout: Option<Duration>,
 }
 
 impl Default for ClientConfig {
@@ -42,8 +47,26 @@ impl Default for ClientConfig {
             disable_keep_alives: false,
             happy_eyeballs_delay: crate::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY,
             drain_timeout: Duration::from_millis(100),
+            #[cfg(feature = "rustls")]
+            tls: default_tls(),
+            #[cfg(feature = "rustls")]
+            tls_handshake_timeout: Some(Duration::from_secs(10)),
         }
     }
+}
+
+/// The default TLS configuration, built once per process: with the
+/// `webpki-roots` feature and a crypto provider feature, Mozilla's root
+/// store; otherwise none (https then needs [`ClientBuilder::tls_config`]).
+#[cfg(feature = "rustls")]
+fn default_tls() -> Option<Arc<rustls::ClientConfig>> {
+    #[cfg(feature = "webpki-roots")]
+    {
+        static DEFAULT: std::sync::OnceLock<Option<Arc<rustls::ClientConfig>>> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(super::tls::default_config).clone()
+    }
+    #[cfg(not(feature = "webpki-roots"))]
+    None
 }
 
 /// Builds a [`Client`]. Every setting has a default that works; see each method.
@@ -220,6 +243,24 @@ impl<R: Runtime> ClientBuilder<R> {
     /// transport, anything that yields an [`Io`](super::Io).
     pub fn connector(mut self, connector: impl Connect) -> Self {
         self.connector = Connector::Custom(Arc::new(connector));
+        self
+    }
+
+    /// The TLS configuration for `https` targets: custom roots, client
+    /// certificates, key logging, another crypto provider. ALPN is set to
+    /// `http/1.1` whatever `config` offers; sessions resume across the
+    /// client's connections through the config's session store.
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.config.tls = Some(super::tls::for_http1(&config));
+        self
+    }
+
+    /// How long a TLS handshake may take (Go's TLSHandshakeTimeout, 10 s by
+    /// default). It also counts toward the connect timeout.
+    #[cfg(feature = "rustls")]
+    pub fn tls_handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.tls_handshake_timeout = timeout;
         self
     }
 

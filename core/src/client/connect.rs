@@ -100,6 +100,13 @@ impl fmt::Debug for Connector {
 }
 
 impl Connector {
+    /// Whether connections come from the built-in TCP dialer (which TLS is
+    /// layered on for `https`).
+    #[cfg(feature = "rustls")]
+    pub(crate) fn is_built_in_tcp(&self) -> bool {
+        matches!(self, Connector::Tcp)
+    }
+
     pub(crate) async fn connect<R: Runtime>(
         &self,
         runtime: &R,
@@ -107,10 +114,12 @@ impl Connector {
         attempt_delay: Duration,
     ) -> io::Result<Box<dyn Io>> {
         match self {
-            Connector::Tcp if *target.scheme() != Scheme::HTTP => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "only http:// is built in; give the client a connector for TLS",
-            )),
+            Connector::Tcp if *target.scheme() != Scheme::HTTP && !cfg!(feature = "rustls") => {
+                Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "https needs the rustls feature, or a connector of your own",
+                ))
+            }
             Connector::Tcp => {
                 let addrs = match target.host().parse::<IpAddr>() {
                     Ok(ip) => vec![SocketAddr::new(ip, target.port())],

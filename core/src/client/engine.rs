@@ -357,12 +357,39 @@ impl<R: Runtime> Engine<R> {
 
     /// Opens a connection within the connect timeout.
     pub(super) async fn open(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
-        let connect = pin!(self.connector.connect(&self.runtime, target, self.config.happy_eyeballs_delay));
+        let dial = pin!(self.dial(target));
         let deadline = self.config.connect_timeout.and_then(|t| self.runtime.now().checked_add(t));
-        match with_deadline(&self.runtime, deadline, connect).await {
-            Some(result) => result.map_err(Error::connect),
+        match with_deadline(&self.runtime, deadline, dial).await {
+            Some(result) => result,
             None => Err(Error::timeout(Timeout::Connect, false)),
         }
+    }
+
+    /// The transport, then TLS over it for an `https` target of the built-in
+    /// dialer (a custom connector's `Io` is used as it comes).
+    async fn dial(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
+        let io = self
+            .connector
+            .connect(&self.runtime, target, self.config.happy_eyeballs_delay)
+            .await
+            .map_err(Error::connect)?;
+        #[cfg(feature = "rustls")]
+        if self.connector.is_built_in_tcp() && *target.scheme() == http::uri::Scheme::HTTPS {
+            let Some(config) = self.config.tls.clone() else {
+                return Err(Error::connect(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "https needs a TLS configuration: enable the webpki-roots feature or call tls_config",
+                )));
+            };
+            let handshake = pin!(super::tls::handshake(io, config, target.host()));
+            let deadline = self.config.tls_handshake_timeout.and_then(|t| self.runtime.now().checked_add(t));
+            return match with_deadline(&self.runtime, deadline, handshake).await {
+                Some(Ok(session)) => Ok(Box::new(session)),
+                Some(Err(error)) => Err(Error::connect(error)),
+                None => Err(Error::timeout(Timeout::TlsHandshake, false)),
+            };
+        }
+        Ok(io)
     }
 }
 

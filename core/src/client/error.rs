@@ -16,6 +16,8 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 pub enum Timeout {
     /// Opening the connection took too long.
     Connect,
+    /// The TLS handshake took too long (it also counts toward `Connect`).
+    TlsHandshake,
     /// The request waited too long for a connection from the pool.
     PoolWait,
     /// The response head did not arrive in time after the request was written.
@@ -133,7 +135,22 @@ impl Error {
 
     /// The connection could not be opened (resolution, refusal, connect timeout).
     pub fn is_connect(&self) -> bool {
-        matches!(self.inner.kind, Kind::Connect | Kind::Timeout(Timeout::Connect))
+        matches!(self.inner.kind, Kind::Connect | Kind::Timeout(Timeout::Connect | Timeout::TlsHandshake))
+    }
+
+    /// The TLS handshake or session failed; [`tls_error`](Self::tls_error)
+    /// says how.
+    #[cfg(feature = "rustls")]
+    pub fn is_tls(&self) -> bool {
+        self.tls_error().is_some()
+    }
+
+    /// The TLS failure behind this error, if there is one.
+    #[cfg(feature = "rustls")]
+    pub fn tls_error(&self) -> Option<&super::TlsError> {
+        let source = self.inner.source.as_deref()?;
+        let io = source.downcast_ref::<io::Error>()?;
+        io.get_ref()?.downcast_ref::<super::TlsError>()
     }
 
     /// The request was abandoned locally before it completed.
@@ -193,6 +210,7 @@ impl fmt::Display for Error {
         let what = match self.inner.kind {
             Kind::Connect => "connect failed",
             Kind::Timeout(Timeout::Connect) => "connect timed out",
+            Kind::Timeout(Timeout::TlsHandshake) => "TLS handshake timed out",
             Kind::Timeout(Timeout::PoolWait) => "timed out waiting for a pooled connection",
             Kind::Timeout(Timeout::ResponseHead) => "timed out waiting for the response head",
             Kind::Timeout(Timeout::BodyReadIdle) => "timed out waiting for response body bytes",

@@ -25,6 +25,8 @@ mod options;
 mod request;
 mod runtime;
 mod tasks;
+#[cfg(feature = "rustls")]
+mod tls;
 mod upload;
 mod wait;
 
@@ -40,6 +42,8 @@ pub use error::{BoxError, Error, Timeout};
 pub use full::{Empty, Full};
 pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
 pub use runtime::{Io, Runtime, Sleep};
+#[cfg(feature = "rustls")]
+pub use tls::{TlsError, TlsErrorKind};
 
 pub use crate::pool::PoolStats;
 

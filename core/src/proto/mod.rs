@@ -30,4 +30,5 @@ pub use request::{
 };
 pub use response::{HeadLimits, HeadParser, ResponseHead};
 
+#[cfg(feature = "client")]
 pub(crate) use request::{default_port, split_authority};

@@ -1,0 +1,195 @@
+//! `https` through the built-in dialer and the TLS layer in core, on Tokio
+//! (both flavours) and smol, against loopback servers with a fresh PKI.
+
+use std::time::Duration;
+
+use roundtrip_conformance::sync::Signal;
+use roundtrip_conformance::tls::{Pki, TlsServer};
+use roundtrip_conformance::watchdog;
+use roundtrip_core::client::{Client, ClientBuilder, Runtime, Timeout, TlsErrorKind};
+
+const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+
+fn client<R: Runtime + Default>(pki: &Pki) -> Client<R> {
+    let client = ClientBuilder::with_runtime(R::default()).tls_config(pki.client_config()).build();
+    watchdog::watch(&client);
+    client
+}
+
+/// Keep-alive over TLS: two requests, one connection, one handshake.
+async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = TlsServer::start(&pki, |conn| {
+        while conn.read_head()? {
+            conn.write(HELLO)?;
+        }
+        Ok(())
+    });
+    let client = client::<R>(&pki);
+    for _ in 0..2 {
+        let response = client.get(server.url("localhost", "/")).await.unwrap();
+        assert_eq!(response.into_body().bytes(64).await.unwrap(), "hello");
+    }
+    assert_eq!(server.accepted(), 1);
+    assert_eq!(client.pool_stats().reuses, 1);
+}
+
+/// An IP literal works when the certificate names the address (no SNI is
+/// sent for it, RFC 6066 §3).
+async fn ip_literal_host<R: Runtime + Default>() {
+    let pki = Pki::new(&["127.0.0.1"]);
+    let server = TlsServer::start(&pki, |conn| {
+        conn.read_head()?;
+        conn.write(HELLO)
+    });
+    let body = client::<R>(&pki).get(server.url("127.0.0.1", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+}
+
+async fn untrusted_certificate_is_a_certificate_error<R: Runtime + Default>() {
+    let (pki, other) = (Pki::new(&["localhost"]), Pki::new(&["localhost"]));
+    let server = TlsServer::start(&pki, |conn| conn.read_head().map(drop));
+    let error = client::<R>(&other).get(server.url("localhost", "/")).await.unwrap_err();
+    assert!(error.is_connect() && error.is_tls(), "{error:?}");
+    assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Certificate), "{error:?}");
+}
+
+async fn certificate_for_another_name_is_a_name_error<R: Runtime + Default>() {
+    let pki = Pki::new(&["example.test"]);
+    let server = TlsServer::start(&pki, |conn| conn.read_head().map(drop));
+    let error = client::<R>(&pki).get(server.url("localhost", "/")).await.unwrap_err();
+    assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Name), "{error:?}");
+}
+
+/// A server that speaks only h2 refuses our `http/1.1` offer (RFC 7301 §3.2).
+async fn server_without_http1_is_an_alpn_error<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = TlsServer::start_with_alpn(&pki, &[b"h2"], |conn| conn.read_head().map(drop));
+    let error = client::<R>(&pki).get(server.url("localhost", "/")).await.unwrap_err();
+    assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Alpn), "{error:?}");
+}
+
+/// A server that accepts and never speaks TLS: the handshake timeout fires.
+async fn silent_server_is_a_handshake_timeout<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url: http::Uri =
+        format!("https://localhost:{}/", listener.local_addr().unwrap().port()).parse().unwrap();
+    let client = ClientBuilder::with_runtime(R::default())
+        .tls_config(pki.client_config())
+        .tls_handshake_timeout(Some(Duration::from_millis(100)))
+        .build();
+    let error = client.get(url).await.unwrap_err();
+    assert_eq!(error.timeout_kind(), Some(Timeout::TlsHandshake), "{error:?}");
+    assert!(error.is_connect());
+    drop(listener);
+}
+
+/// A close-delimited body ends well only with `close_notify`; a bare close
+/// could be a truncation (RFC 8446 §6.1).
+async fn close_delimited_body_needs_close_notify<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let head = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nall of it";
+    let notified = TlsServer::start(&pki, move |conn| {
+        conn.read_head()?;
+        conn.write(head)?;
+        conn.close_notify()
+    });
+    let client = client::<R>(&pki);
+    let body = client.get(notified.url("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "all of it");
+
+    let truncated = TlsServer::start(&pki, move |conn| {
+        conn.read_head()?;
+        conn.write(head)
+    });
+    let body = client.get(truncated.url("localhost", "/")).await.unwrap().into_body();
+    let error = body.bytes(64).await.expect_err("a close without close_notify is not the end");
+    assert!(!error.is_timeout(), "{error:?}");
+}
+
+/// A length-framed body cut short is an error whether or not TLS ended well.
+async fn close_mid_body_is_an_error<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = TlsServer::start(&pki, |conn| {
+        conn.read_head()?;
+        conn.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhell")
+    });
+    let body = client::<R>(&pki).get(server.url("localhost", "/")).await.unwrap().into_body();
+    assert!(body.bytes(64).await.is_err());
+}
+
+/// A server that closes an idle pooled connection with `close_notify`: the
+/// probe before reuse sees it and the next request dials afresh.
+async fn close_notify_on_an_idle_connection_is_seen_before_reuse<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let closed = Signal::new();
+    let said = closed.clone();
+    let server = TlsServer::start(&pki, move |conn| {
+        conn.read_head()?;
+        conn.write(HELLO)?;
+        conn.close_notify()?;
+        said.set();
+        Ok(())
+    });
+    let client = client::<R>(&pki);
+    let body = client.get(server.url("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    closed.wait().await;
+    let body = client.get(server.url("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    assert_eq!(server.accepted(), 2);
+}
+
+/// `http` and `https` to the same host and port are different pool keys.
+async fn http_and_https_never_share_a_connection<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = TlsServer::start(&pki, |conn| {
+        while conn.read_head()? {
+            conn.write(HELLO)?;
+        }
+        Ok(())
+    });
+    let client = client::<R>(&pki);
+    let body = client.get(server.url("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    let plain: http::Uri =
+        server.url("localhost", "/").to_string().replacen("https", "http", 1).parse().unwrap();
+    assert!(client.get(plain).await.is_err(), "plaintext to a TLS server must fail");
+    assert_eq!(server.accepted(), 2);
+}
+
+macro_rules! on_every_runtime {
+    ($($name:ident),* $(,)?) => {
+        mod tokio_current_thread {
+            $(#[test] fn $name() {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
+            })*
+        }
+        mod tokio_multi_thread {
+            $(#[test] fn $name() {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
+            })*
+        }
+        mod smol {
+            $(#[test] fn $name() {
+                roundtrip_conformance::watchdog::test(|| ::smol::block_on(super::$name::<roundtrip_smol::Smol>()));
+            })*
+        }
+    };
+}
+
+on_every_runtime!(
+    get_reuses_one_tls_connection,
+    ip_literal_host,
+    untrusted_certificate_is_a_certificate_error,
+    certificate_for_another_name_is_a_name_error,
+    server_without_http1_is_an_alpn_error,
+    silent_server_is_a_handshake_timeout,
+    close_delimited_body_needs_close_notify,
+    close_mid_body_is_an_error,
+    close_notify_on_an_idle_connection_is_seen_before_reuse,
+    http_and_https_never_share_a_connection,
+);
