@@ -54,6 +54,16 @@ async fn untrusted_certificate_is_a_certificate_error<R: Runtime + Default>() {
     assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Certificate), "{error:?}");
 }
 
+/// The default configuration verifies with the system's trust store, which
+/// knows nothing of a test CA.
+async fn default_verifier_rejects_a_private_ca<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = TlsServer::start(&pki, |conn| conn.read_head().map(drop));
+    let client = Client::<R>::new();
+    let error = client.get(server.url("localhost", "/")).await.unwrap_err();
+    assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Certificate), "{error:?}");
+}
+
 async fn certificate_for_another_name_is_a_name_error<R: Runtime + Default>() {
     let pki = Pki::new(&["example.test"]);
     let server = TlsServer::start(&pki, |conn| conn.read_head().map(drop));
@@ -185,6 +195,7 @@ on_every_runtime!(
     get_reuses_one_tls_connection,
     ip_literal_host,
     untrusted_certificate_is_a_certificate_error,
+    default_verifier_rejects_a_private_ca,
     certificate_for_another_name_is_a_name_error,
     server_without_http1_is_an_alpn_error,
     silent_server_is_a_handshake_timeout,

@@ -58,7 +58,8 @@
 //! # https
 //! The `rustls` feature adds TLS for `https://` URLs: rustls in
 //! `roundtrip-core` over this crate's sockets, with aws-lc-rs's crypto and
-//! Mozilla's root certificates. `ClientBuilder::tls_config` takes a
+//! the operating system's certificate verifier (feature `webpki-roots` for
+//! Mozilla's roots instead, where the system has none). `ClientBuilder::tls_config` takes a
 //! `rustls::ClientConfig` for anything else (your roots, client
 //! certificates, key logging). TLS failures are connect errors;
 //! `Error::tls_error` says what went wrong.

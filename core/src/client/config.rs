@@ -55,17 +55,18 @@ impl Default for ClientConfig {
     }
 }
 
-/// The default TLS configuration, built once per process: with the
-/// `webpki-roots` feature and a crypto provider feature, Mozilla's root
-/// store; otherwise none (https then needs [`ClientBuilder::tls_config`]).
+/// The default TLS configuration, built once per process: with a crypto
+/// provider feature, the system's verifier (`platform-verifier`) or Mozilla's
+/// roots (`webpki-roots`); otherwise none (https then needs
+/// [`ClientBuilder::tls_config`]).
 #[cfg(feature = "rustls")]
 fn default_tls() -> Option<Arc<rustls::ClientConfig>> {
-    #[cfg(feature = "webpki-roots")]
+    #[cfg(any(feature = "platform-verifier", feature = "webpki-roots"))]
     {
         static DEFAULT: std::sync::OnceLock<Option<Arc<rustls::ClientConfig>>> = std::sync::OnceLock::new();
         DEFAULT.get_or_init(super::tls::default_config).clone()
     }
-    #[cfg(not(feature = "webpki-roots"))]
+    #[cfg(not(any(feature = "platform-verifier", feature = "webpki-roots")))]
     None
 }
 

@@ -378,7 +378,7 @@ impl<R: Runtime> Engine<R> {
             let Some(config) = self.config.tls.clone() else {
                 return Err(Error::connect(std::io::Error::new(
                     std::io::ErrorKind::Unsupported,
-                    "https needs a TLS configuration: enable the webpki-roots feature or call tls_config",
+                    "https needs a TLS configuration: enable the platform-verifier or webpki-roots feature, or call tls_config",
                 )));
             };
             let handshake = pin!(super::tls::handshake(io, config, target.host()));

@@ -116,7 +116,7 @@ pub(crate) fn for_http1(config: &ClientConfig) -> Arc<ClientConfig> {
 /// The crypto provider the default configuration uses: aws-lc-rs when its
 /// feature is on (post-quantum key exchange), else ring. Chosen explicitly,
 /// not through rustls's process default, which panics when both are built.
-#[cfg(feature = "webpki-roots")]
+#[cfg(any(feature = "platform-verifier", feature = "webpki-roots"))]
 fn default_provider() -> Option<Arc<rustls::crypto::CryptoProvider>> {
     #[cfg(feature = "aws-lc-rs")]
     return Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
@@ -130,17 +130,31 @@ fn default_provider() -> Option<Arc<rustls::crypto::CryptoProvider>> {
     None
 }
 
-/// The default configuration: the default provider, TLS 1.2 and 1.3, and
-/// Mozilla's root store shipped in `webpki-roots`.
-#[cfg(feature = "webpki-roots")]
+/// The default configuration: the default provider, TLS 1.2 and 1.3, and the
+/// operating system's verifier (feature `platform-verifier`) or else Mozilla's
+/// root store shipped in `webpki-roots`. `None` when no provider or trust
+/// store is built in, or the system's could not be loaded.
+#[cfg(any(feature = "platform-verifier", feature = "webpki-roots"))]
 pub(crate) fn default_config() -> Option<Arc<ClientConfig>> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = ClientConfig::builder_with_provider(default_provider()?)
+    let builder = ClientConfig::builder_with_provider(default_provider()?)
         .with_safe_default_protocol_versions()
-        .ok()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Some(for_http1(&config))
+        .ok()?;
+    #[cfg(feature = "platform-verifier")]
+    let builder = {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        match builder.with_platform_verifier() {
+            Ok(builder) => builder,
+            Err(error) => {
+                tracing::warn!(%error, "the system's certificate verifier is unavailable");
+                return None;
+            }
+        }
+    };
+    #[cfg(not(feature = "platform-verifier"))]
+    let builder = builder.with_root_certificates(rustls::RootCertStore::from_iter(
+        webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
+    ));
+    Some(for_http1(&builder.with_no_client_auth()))
 }
 
 /// A TLS session over a transport, as an [`Io`] of plaintext.
