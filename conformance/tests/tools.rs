@@ -122,6 +122,14 @@ fn fetch_exit_codes_tell_failures_apart() {
     let (code, _, stderr) =
         run(tool("fetch").args([silent.url("/").to_string().as_str(), "--max-time", "0.2"]));
     assert_eq!(code, 28, "{stderr}");
+
+    // The workspace build has the rustls feature on: https works, and a
+    // certificate the system does not trust exits 60, as curl does.
+    let pki = roundtrip_conformance::tls::Pki::new(&["localhost"]);
+    let private = roundtrip_conformance::tls::TlsServer::start(&pki, |conn| conn.read_head().map(drop));
+    let (code, _, stderr) = run(tool("fetch").arg(private.url("localhost", "/").to_string()));
+    assert_eq!(code, 60, "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
 }
 
 #[test]

@@ -84,11 +84,11 @@ fn main() -> ExitCode {
 
 async fn fetch(args: Args) -> Result<u8, Failure> {
     let uri: Uri = args.url.parse().map_err(|e| Failure(3, format!("bad URL {:?}: {e}", args.url)))?;
-    if uri.scheme_str() == Some("https") {
-        return Err(Failure(1, "https:// needs a TLS connector, which this tool does not have".into()));
+    if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
+        return Err(Failure(1, "https:// needs this tool built with the rustls feature".into()));
     }
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(Failure(3, format!("bad URL {:?}: need http://host[:port]/path", args.url)));
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(Failure(3, format!("bad URL {:?}: need http[s]://host[:port]/path", args.url)));
     }
     let seconds = |s: f64| Duration::try_from_secs_f64(s).map_err(|_| Failure(2, format!("bad time {s}")));
     let mut builder = Client::builder();
@@ -213,6 +213,20 @@ fn describe(event: &TraceEvent) -> String {
 
 fn failure(error: Error) -> Failure {
     let code = match () {
+        // curl's codes: 60, the peer's certificate was not accepted; 35, any
+        // other TLS failure.
+        #[cfg(feature = "rustls")]
+        _ if error.tls_error().is_some_and(|e| {
+            matches!(
+                e.kind(),
+                roundtrip_tokio::TlsErrorKind::Certificate | roundtrip_tokio::TlsErrorKind::Name
+            )
+        }) =>
+        {
+            60
+        }
+        #[cfg(feature = "rustls")]
+        _ if error.is_tls() => 35,
         _ if error.is_connect() => 7,
         _ if error.is_timeout() => 28,
         _ if error.is_protocol() => 8,
