@@ -257,11 +257,22 @@ impl Scenario {
 
     /// Starts the scripted server for this scenario.
     pub fn start_server(&self) -> Server {
+        Server::start(self.script_player())
+    }
+
+    /// [`start_server`](Self::start_server) over TLS with `pki`'s certificate:
+    /// the same script, each step on the plaintext side.
+    pub fn start_tls_server(&self, pki: &crate::tls::Pki) -> Server {
+        Server::start_tls(pki.server_config(&[]), self.script_player())
+    }
+
+    /// The handler that plays connection `i` the `i`-th script.
+    fn script_player(&self) -> impl Fn(&mut ServerConn) -> io::Result<()> + Send + Sync + 'static {
         let scripts = self.server.clone();
-        Server::start(move |conn| {
+        move |conn| {
             let script = &scripts[conn.index.min(scripts.len() - 1)];
             run_script(conn, script)
-        })
+        }
     }
 
     /// Checks the server side after the requests ran; panics with the
@@ -352,6 +363,7 @@ macro_rules! scenarios {
                     $crate::scenario_test!(tokio_current_thread, $name);
                     $crate::scenario_test!(tokio_multi_thread, $name);
                     $crate::scenario_test!(smol, $name);
+                    $crate::scenario_test!(tokio_tls, $name);
                     $crate::scenario_test!($($tag)? core, $name);
                 }
             )*

@@ -36,10 +36,61 @@ impl ReceivedRequest {
     }
 }
 
+/// A server connection's byte stream: the socket, or TLS over it.
+#[derive(Debug)]
+pub enum Transport {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP, with rustls.
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Transport {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(stream) => stream,
+            Transport::Tls(tls) => &tls.sock,
+        }
+    }
+}
+
+impl Read for Transport {
+    /// For TLS, a close without `close_notify` reads as EOF here: the tests
+    /// judge the client, not the way it closes.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(stream) => stream.read(buf),
+            Transport::Tls(tls) => match tls.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(stream) => stream.write(buf),
+            Transport::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Transport::Plain(stream) => stream.flush(),
+            Transport::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
 /// One accepted connection, as the handler sees it.
 #[derive(Debug)]
 pub struct ServerConn {
-    stream: TcpStream,
+    stream: Transport,
+    /// Set by [`reset`](Self::reset): the connection ends without TLS's
+    /// `close_notify`.
+    aborted: bool,
     buf: Vec<u8>,
     /// Index of this connection among all accepted (0-based).
     pub index: usize,
@@ -147,7 +198,8 @@ impl ServerConn {
 
     /// Writes `bytes` at once.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes)
+        self.stream.write_all(bytes)?;
+        self.stream.flush()
     }
 
     /// Writes `bytes` in pieces of `chunk` bytes with `delay` between them.
@@ -166,9 +218,26 @@ impl ServerConn {
         self.write(&[head.as_bytes(), body].concat())
     }
 
-    /// Half-closes: no more bytes from the server.
+    /// Half-closes: no more bytes from the server (over TLS, `close_notify`
+    /// first).
     pub fn shutdown_write(&mut self) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write)
+        self.close_notify()?;
+        self.stream.tcp().shutdown(Shutdown::Write)
+    }
+
+    /// Ends the connection, when the handler returns, with a bare FIN: over
+    /// TLS without `close_notify`, as a truncating attacker would.
+    pub fn close_without_notify(&mut self) {
+        self.aborted = true;
+    }
+
+    /// Over TLS, says the data ended (`close_notify`); nothing over TCP.
+    pub fn close_notify(&mut self) -> io::Result<()> {
+        if let Transport::Tls(tls) = &mut self.stream {
+            tls.conn.send_close_notify();
+            tls.flush()?;
+        }
+        Ok(())
     }
 
     /// Waits until the client closes the connection; true if it did, false if
@@ -184,7 +253,8 @@ impl ServerConn {
     /// Arms a TCP reset: with SO_LINGER 0, closing the connection (when the
     /// handler returns) sends RST instead of FIN.
     pub fn reset(&mut self) -> io::Result<()> {
-        socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO))
+        self.aborted = true;
+        socket2::SockRef::from(self.stream.tcp()).set_linger(Some(Duration::ZERO))
     }
 
     /// Reads and drops everything until the client closes.
@@ -195,9 +265,19 @@ impl ServerConn {
         Ok(())
     }
 
-    /// The raw stream, for steps this type does not name.
-    pub fn stream(&mut self) -> &mut TcpStream {
+    /// The byte stream, for steps this type does not name.
+    pub fn stream(&mut self) -> &mut Transport {
         &mut self.stream
+    }
+}
+
+impl Drop for ServerConn {
+    /// A connection that ends as scripted ends, over TLS, with `close_notify`,
+    /// as its TCP twin ends with FIN; a reset does not.
+    fn drop(&mut self) {
+        if !self.aborted {
+            let _ = self.close_notify();
+        }
     }
 }
 
@@ -210,6 +290,7 @@ impl ServerConn {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    scheme: &'static str,
     accepted: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
@@ -222,6 +303,24 @@ impl Server {
     where
         F: Fn(&mut ServerConn) -> io::Result<()> + Send + Sync + 'static,
     {
+        Self::start_with(None, handler)
+    }
+
+    /// [`start`](Self::start) over TLS with `config` (see
+    /// [`Pki::server_config`](crate::tls::Pki::server_config)); the handler
+    /// sees plaintext, and [`url`](Self::url) says `https`.
+    pub fn start_tls<F>(config: Arc<rustls::ServerConfig>, handler: F) -> Server
+    where
+        F: Fn(&mut ServerConn) -> io::Result<()> + Send + Sync + 'static,
+    {
+        Self::start_with(Some(config), handler)
+    }
+
+    fn start_with<F>(tls: Option<Arc<rustls::ServerConfig>>, handler: F) -> Server
+    where
+        F: Fn(&mut ServerConn) -> io::Result<()> + Send + Sync + 'static,
+    {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -242,8 +341,16 @@ impl Server {
                 let handler = handler.clone();
                 let received = r.clone();
                 let failures = f.clone();
+                let tls = tls.clone();
                 thread::spawn(move || {
-                    let mut conn = ServerConn { stream, buf: Vec::new(), index, received };
+                    let stream = match tls {
+                        None => Transport::Plain(stream),
+                        Some(config) => {
+                            let Ok(session) = rustls::ServerConnection::new(config) else { return };
+                            Transport::Tls(Box::new(rustls::StreamOwned::new(session, stream)))
+                        }
+                    };
+                    let mut conn = ServerConn { stream, aborted: false, buf: Vec::new(), index, received };
                     let outcome = panic::catch_unwind(AssertUnwindSafe(|| handler(&mut conn)));
                     let failure = match outcome {
                         Ok(Ok(())) => return,
@@ -257,7 +364,7 @@ impl Server {
                 });
             }
         });
-        Server { addr, accepted, received, stop, failures }
+        Server { addr, scheme, accepted, received, stop, failures }
     }
 
     /// A keep-alive server answering every request with `200 OK` and `body`.
@@ -270,9 +377,15 @@ impl Server {
         })
     }
 
-    /// `http://127.0.0.1:port` + `path`.
+    /// `http://127.0.0.1:port` + `path` (`https` over TLS).
     pub fn url(&self, path: &str) -> http::Uri {
-        format!("http://{}{}", self.addr, path).parse().expect("valid URI")
+        self.url_at(&self.addr.ip().to_string(), path)
+    }
+
+    /// The URL of `path` with `host` for the host (a name the TLS
+    /// certificate may or may not cover).
+    pub fn url_at(&self, host: &str, path: &str) -> http::Uri {
+        format!("{}://{host}:{}{path}", self.scheme, self.addr.port()).parse().expect("valid URI")
     }
 
     /// The bound address.

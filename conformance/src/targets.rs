@@ -14,6 +14,7 @@ use roundtrip_core::proto::{BodyLength, RequestHead};
 
 use crate::engine::Chunks;
 use crate::scenario::{Fail, Outcome, Req, ReqBody, Scenario, Settings};
+use crate::server::Server;
 use crate::sync::join_all;
 
 /// What a client saw for one request.
@@ -44,16 +45,24 @@ const SCENARIO_DEADLINE: Duration = Duration::from_secs(10);
 
 pub(crate) fn tokio_current_thread(scenario: &Scenario) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None));
+    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None, None));
 }
 
 pub(crate) fn tokio_multi_thread(scenario: &Scenario) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None));
+    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, None, None));
 }
 
 pub(crate) fn smol(scenario: &Scenario) {
-    smol::block_on(run_engine::<roundtrip_smol::Smol>(scenario, None));
+    smol::block_on(run_engine::<roundtrip_smol::Smol>(scenario, None, None));
+}
+
+/// The engine on Tokio with the server behind TLS: everything the table
+/// proves in plaintext must hold over the TLS layer too.
+pub(crate) fn tokio_tls(scenario: &Scenario) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let pki = crate::tls::Pki::new(&["127.0.0.1"]);
+    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(scenario, Some(&pki), None));
 }
 
 /// Runs `scenario` on the engine and checks every outcome. With `connector`,
@@ -62,12 +71,19 @@ pub(crate) fn smol(scenario: &Scenario) {
 /// Returns how many requests failed (for the fault-injection run).
 pub(crate) async fn run_engine<R: Runtime + Default>(
     scenario: &Scenario,
+    tls: Option<&crate::tls::Pki>,
     connector: Option<Customize<R>>,
 ) -> usize {
-    let server = scenario.start_server();
+    let server = match tls {
+        Some(pki) => scenario.start_tls_server(pki),
+        None => scenario.start_server(),
+    };
     let mut builder = configure(ClientBuilder::<R>::with_runtime(R::default()), &scenario.settings)
         .connect_timeout(Some(Duration::from_secs(5)))
         .total_timeout(Some(SCENARIO_DEADLINE));
+    if let Some(pki) = tls {
+        builder = builder.tls_config(pki.client_config());
+    }
     let checked = connector.is_none();
     if let Some(connector) = connector {
         builder = connector(builder);
@@ -76,8 +92,7 @@ pub(crate) async fn run_engine<R: Runtime + Default>(
     crate::watchdog::watch(&client);
     let mut failures = 0;
     for (i, (request, expected)) in scenario.requests.iter().enumerate() {
-        let seen =
-            engine_request(&client, &server.addr(), request, matches!(expected, Outcome::Dropped(_))).await;
+        let seen = engine_request(&client, &server, request, matches!(expected, Outcome::Dropped(_))).await;
         failures += usize::from(matches!(seen, Seen::Fails(_) | Seen::BodyFails(..)));
         assert!(
             !checked || expected.matches(&seen),
@@ -87,8 +102,8 @@ pub(crate) async fn run_engine<R: Runtime + Default>(
         );
     }
     if let Some((n, request, expected)) = &scenario.concurrent {
-        let (drop_body, addr) = (matches!(expected, Outcome::Dropped(_)), server.addr());
-        let requests = (0..*n).map(|_| engine_request(&client, &addr, request, drop_body)).collect();
+        let drop_body = matches!(expected, Outcome::Dropped(_));
+        let requests = (0..*n).map(|_| engine_request(&client, &server, request, drop_body)).collect();
         for seen in join_all(requests).await {
             failures += usize::from(matches!(seen, Seen::Fails(_) | Seen::BodyFails(..)));
             assert!(
@@ -129,7 +144,7 @@ fn uri(addr: &SocketAddr, path: &str) -> http::Uri {
 
 async fn engine_request<R: Runtime + Default>(
     client: &Client<R>,
-    addr: &SocketAddr,
+    server: &Server,
     req: &Req,
     drop_body: bool,
 ) -> Seen {
@@ -137,7 +152,7 @@ async fn engine_request<R: Runtime + Default>(
         let runtime = R::default();
         runtime.sleep_until(runtime.now() + Duration::from_millis(req.delay)).await;
     }
-    let uri = uri(addr, req.path);
+    let uri = server.url(req.path);
     let response = match &req.body {
         ReqBody::None => client.request(build(req, uri, Empty)).await,
         ReqBody::Bytes(bytes) => client.request(build(req, uri, Full::from(*bytes))).await,
@@ -407,11 +422,14 @@ fn every_scenario_survives_injected_faults() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let (mut failures, mut baseline) = (0, 0);
         for scenario in crate::scenarios::all() {
-            baseline += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, None));
+            baseline += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, None, None));
             for seed in 1..=3 {
                 let started = Instant::now();
-                failures +=
-                    runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(&scenario, Some(faulty(seed))));
+                failures += runtime.block_on(run_engine::<roundtrip_tokio::Tokio>(
+                    &scenario,
+                    None,
+                    Some(faulty(seed)),
+                ));
                 assert!(
                     started.elapsed() < SCENARIO_DEADLINE * 2,
                     "{} hung under faults (seed {seed})",

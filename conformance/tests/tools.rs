@@ -126,8 +126,11 @@ fn fetch_exit_codes_tell_failures_apart() {
     // The workspace build has the rustls feature on: https works, and a
     // certificate the system does not trust exits 60, as curl does.
     let pki = roundtrip_conformance::tls::Pki::new(&["localhost"]);
-    let private = roundtrip_conformance::tls::TlsServer::start(&pki, |conn| conn.read_head().map(drop));
-    let (code, _, stderr) = run(tool("fetch").arg(private.url("localhost", "/").to_string()));
+    let private = Server::start_tls(pki.server_config(&[]), |conn| {
+        let _ = conn.read_head();
+        Ok(())
+    });
+    let (code, _, stderr) = run(tool("fetch").arg(private.url_at("localhost", "/").to_string()));
     assert_eq!(code, 60, "{stderr}");
     assert!(stderr.contains("certificate"), "{stderr}");
 }

@@ -3,49 +3,11 @@
 //! counts on the thread that turned it on; this file holds one test so nothing else runs
 //! in the process meanwhile.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod alloc_support;
+
 use std::time::{Duration, Instant};
 
 use roundtrip_core::pool::{Checkout, Pool, PoolAction, PoolConfig};
-
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note_allocation() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; it only counts.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// One round over every key: take its idle connection and give it back; with `dial_new`,
 /// a second checkout waits and dials meanwhile, gets the first connection by hand-off and
@@ -86,11 +48,11 @@ fn reuse_path_does_not_allocate_after_warm_up() {
     }
     let now = t0 + Duration::from_millis(1);
 
-    COUNTING.with(|on| on.set(true));
-    for i in 0..100 {
-        round(&mut pool, now, keys, i % 10 == 0);
-    }
-    COUNTING.with(|on| on.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0, "allocations on the reuse path");
+    let allocated = alloc_support::allocations(|| {
+        for i in 0..100 {
+            round(&mut pool, now, keys, i % 10 == 0);
+        }
+    });
+    assert_eq!(allocated, 0, "allocations on the reuse path");
     pool.check_invariants().expect("invariants hold");
 }

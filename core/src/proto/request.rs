@@ -368,21 +368,23 @@ fn put_path(path: &[u8], dst: &mut BytesMut) {
 /// `[` `\` `]` `^` `` ` `` `{` `|` `}`, which RFC 3986 allows in no path or query
 /// (`http::Uri` lets some of them and UTF-8 through; Go encodes them in paths;
 /// `[` and `]` Go leaves as they are, we follow the RFC).
-static TARGET_BYTES: [bool; 256] = {
+static TARGET_BYTES: [bool; 256] = alphanumeric_and(b"-._~!$&'()*+,;=:@/?%");
+
+/// A byte table: ASCII letters and digits, and `extra`.
+const fn alphanumeric_and(extra: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
-    let allowed = b"-._~!$&'()*+,;=:@/?%";
     let mut i = 0;
     while i < 256 {
         table[i] = (i as u8).is_ascii_alphanumeric();
         i += 1;
     }
     let mut j = 0;
-    while j < allowed.len() {
-        table[allowed[j] as usize] = true;
+    while j < extra.len() {
+        table[extra[j] as usize] = true;
         j += 1;
     }
     table
-};
+}
 
 fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> {
     let mut hosts = head.headers.get_all(HOST).iter();
@@ -458,22 +460,7 @@ fn is_valid_host(host: &[u8]) -> bool {
 }
 
 /// unreserved, sub-delims, `%` (pct-encoding), `:` and brackets (RFC 3986 §3.2.2).
-static HOST_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let allowed = b"-._~!$&'()*+,;=%:[]";
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric();
-        i += 1;
-    }
-    let mut j = 0;
-    while j < allowed.len() {
-        table[allowed[j] as usize] = true;
-        j += 1;
-    }
-    table
-};
+static HOST_BYTES: [bool; 256] = alphanumeric_and(b"-._~!$&'()*+,;=%:[]");
 
 /// Formats `n` in decimal into `buf` without allocating; returns the digits.
 pub(crate) fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
