@@ -119,15 +119,23 @@ pub(crate) fn for_http1(config: &ClientConfig) -> Arc<ClientConfig> {
 #[cfg(any(feature = "platform-verifier", feature = "webpki-roots"))]
 fn default_provider() -> Option<Arc<rustls::crypto::CryptoProvider>> {
     #[cfg(feature = "aws-lc-rs")]
-    return Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let provider = Some(rustls::crypto::aws_lc_rs::default_provider());
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    #[allow(
-        deprecated,
-        reason = "ring is the opt-in for faster builds; it lacks post-quantum key exchange"
-    )]
-    return Some(Arc::new(rustls::crypto::ring::default_provider()));
+    let provider = Some(ring_provider());
     #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
-    None
+    let provider = None;
+    provider.map(Arc::new)
+}
+
+/// ring with Go's order of key exchange groups: X25519, then P-256, then
+/// P-384. rustls 0.23.48 puts P-384 first for ring, which made a handshake
+/// 4.5x the CPU here (docs/architecture.md).
+#[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+#[allow(deprecated, reason = "ring is the opt-in for faster builds; it lacks post-quantum key exchange")]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring::{default_provider, kx_group};
+    let kx_groups = vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1];
+    rustls::crypto::CryptoProvider { kx_groups, ..default_provider() }
 }
 
 /// The default configuration: the default provider, TLS 1.2 and 1.3, and the
