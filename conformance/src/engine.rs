@@ -714,6 +714,60 @@ pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default
     assert_eq!(body.bytes(16).await.unwrap(), "ok");
 }
 
+/// Counts the bytes a wrapped transport carried.
+struct Counted(Box<dyn roundtrip_core::client::Io>, Arc<AtomicUsize>);
+
+impl roundtrip_core::client::Io for Counted {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let read = self.0.poll_read(cx, buf);
+        if let Poll::Ready(Ok(n)) = read {
+            self.1.fetch_add(n, Ordering::Relaxed);
+        }
+        read
+    }
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_flush(cx)
+    }
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_shutdown(cx)
+    }
+}
+
+/// A connector that wraps the built-in dial (DNS, happy eyeballs) in a
+/// transport of its own.
+struct Wrapping<R>(R, Arc<AtomicUsize>);
+
+impl<R: Runtime> Connect for Wrapping<R> {
+    fn connect(&self, target: &Target) -> ConnectFuture {
+        let (runtime, target, read) = (self.0.clone(), target.clone(), self.1.clone());
+        Box::pin(async move {
+            let delay = roundtrip_core::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY;
+            let io = roundtrip_core::client::dial_tcp(&runtime, &target, delay).await?;
+            Ok(Box::new(Counted(io, read)) as Box<dyn roundtrip_core::client::Io>)
+        })
+    }
+}
+
+/// A user connector gets the built-in dial and returns its own transport;
+/// `localhost` is resolved by the runtime.
+pub async fn a_custom_connector_wraps_the_built_in_dial<R: Runtime + Default>() {
+    let server = Server::ok(b"hello");
+    let read = Arc::new(AtomicUsize::new(0));
+    let client = builder::<R>().connector(Wrapping(R::default(), read.clone())).build();
+    watch(&client);
+    let url = format!("http://localhost:{}/", server.addr().port()).parse().unwrap();
+    let body = client.get(url).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    assert!(read.load(Ordering::Relaxed) > 5, "the response came through the wrapper");
+}
+
 /// A weak handle sees the pool while the client lives and lets it go after.
 pub async fn a_weak_client_does_not_keep_the_pool_alive<R: Runtime + Default>() {
     let server = Server::ok(b"ok");

@@ -67,7 +67,7 @@ pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
 
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Target, Timeout, Trace, TraceEvent,
+    Target, Timeout, Trace, TraceEvent, dial_tcp,
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind};

@@ -120,17 +120,50 @@ impl Connector {
                     "https needs the rustls feature, or a connector of your own",
                 ))
             }
-            Connector::Tcp => {
-                let addrs = match target.host().parse::<IpAddr>() {
-                    Ok(ip) => vec![SocketAddr::new(ip, target.port())],
-                    Err(_) => runtime.resolve(target.host().to_owned(), target.port()).await?,
-                };
-                race(runtime, addrs, attempt_delay).await
-            }
+            Connector::Tcp => dial_tcp(runtime, target, attempt_delay).await,
             Connector::Unix(path) => runtime.connect_unix(path.clone()).await,
             Connector::Custom(connect) => connect.connect(target).await,
         }
     }
+}
+
+/// Opens a TCP connection to `target` as the built-in dialer does: resolves
+/// the host (an IP literal as it is), then races its addresses with happy
+/// eyeballs (RFC 8305), starting the next attempt after `attempt_delay`
+/// ([`HappyEyeballs::DEFAULT_ATTEMPT_DELAY`] by default) or as soon as one
+/// fails. `TCP_NODELAY` is set by the runtime.
+///
+/// A [`Connect`] of your own calls it to wrap the built-in dial (a TLS
+/// library of your choice, a recording or fault-injecting transport) with no
+/// DNS or racing code of its own:
+///
+/// ```
+/// use roundtrip_core::client::{Connect, ConnectFuture, Runtime, Target, dial_tcp};
+/// use roundtrip_core::pool::HappyEyeballs;
+///
+/// struct Wrapped<R>(R);
+///
+/// impl<R: Runtime> Connect for Wrapped<R> {
+///     fn connect(&self, target: &Target) -> ConnectFuture {
+///         let (runtime, target) = (self.0.clone(), target.clone());
+///         Box::pin(async move {
+///             let io = dial_tcp(&runtime, &target, HappyEyeballs::DEFAULT_ATTEMPT_DELAY).await?;
+///             // ... wrap `io` here (TLS, logging) and return the wrapper.
+///             Ok(io)
+///         })
+///     }
+/// }
+/// ```
+pub async fn dial_tcp<R: Runtime>(
+    runtime: &R,
+    target: &Target,
+    attempt_delay: Duration,
+) -> io::Result<Box<dyn Io>> {
+    let addrs = match target.host().parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, target.port())],
+        Err(_) => runtime.resolve(target.host().to_owned(), target.port()).await?,
+    };
+    race(runtime, addrs, attempt_delay).await
 }
 
 /// Connects to the first address that answers, starting the next attempt

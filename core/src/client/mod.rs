@@ -37,7 +37,7 @@ use http::{Method, Request, Response, Uri};
 
 pub use body::Body;
 pub use config::ClientBuilder;
-pub use connect::{Connect, ConnectFuture, Target};
+pub use connect::{Connect, ConnectFuture, Target, dial_tcp};
 pub use error::{BoxError, Error, Timeout};
 pub use full::{Empty, Full};
 pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
