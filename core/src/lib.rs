@@ -77,3 +77,4 @@ pub mod client;
 pub mod conn;
 pub mod pool;
 pub mod proto;
+pub mod proxy;
