@@ -265,6 +265,51 @@ impl ServerConn {
         Ok(())
     }
 
+    /// Acts as the far end of a proxy's tunnel: connects to `to`, sends it
+    /// what the client sent past the last head read, then copies bytes both
+    /// ways until either side closes. One thread, polling both sides with
+    /// short read timeouts, so the same code relays over TCP and TLS; gives
+    /// up after [`READ_TIMEOUT`] without traffic.
+    pub fn relay(&mut self, to: SocketAddr) -> io::Result<()> {
+        const POLL: Duration = Duration::from_millis(2);
+        let mut upstream = TcpStream::connect(to)?;
+        upstream.set_nodelay(true)?;
+        upstream.write_all(&std::mem::take(&mut self.buf))?;
+        upstream.set_read_timeout(Some(POLL))?;
+        self.stream.tcp().set_read_timeout(Some(POLL))?;
+        let mut chunk = [0u8; 16 * 1024];
+        let mut quiet = Duration::ZERO;
+        let would_block =
+            |e: &io::Error| matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut);
+        let outcome = loop {
+            if quiet > READ_TIMEOUT {
+                break Ok(());
+            }
+            let mut moved = false;
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break upstream.shutdown(Shutdown::Write),
+                Ok(n) => {
+                    upstream.write_all(&chunk[..n])?;
+                    moved = true;
+                }
+                Err(e) if would_block(&e) => {}
+                Err(e) => break Err(e),
+            }
+            match upstream.read(&mut chunk) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    self.write(&chunk[..n])?;
+                    moved = true;
+                }
+                Err(e) if would_block(&e) => {}
+                Err(e) => break Err(e),
+            }
+            quiet = if moved { Duration::ZERO } else { quiet + 2 * POLL };
+        };
+        self.stream.tcp().set_read_timeout(Some(READ_TIMEOUT))?;
+        outcome
+    }
+
     /// The byte stream, for steps this type does not name.
     pub fn stream(&mut self) -> &mut Transport {
         &mut self.stream

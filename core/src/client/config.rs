@@ -12,6 +12,7 @@ use super::connect::{Connect, Connector};
 use super::runtime::Runtime;
 use crate::conn::ConnectionConfig;
 use crate::pool::PoolConfig;
+use crate::proxy::{Proxies, Proxy};
 
 /// Everything a [`Client`] is configured with.
 #[derive(Clone, Debug)]
@@ -25,6 +26,7 @@ pub(crate) struct ClientConfig {
     pub(crate) disable_keep_alives: bool,
     pub(crate) happy_eyeballs_delay: Duration,
     pub(crate) drain_timeout: Duration,
+    pub(crate) proxies: Proxies,
     /// For `https` targets over the built-in dialer; `None` refuses them.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
@@ -47,6 +49,7 @@ impl Default for ClientConfig {
             disable_keep_alives: false,
             happy_eyeballs_delay: crate::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY,
             drain_timeout: Duration::from_millis(100),
+            proxies: Proxies::from_env(),
             #[cfg(feature = "rustls")]
             tls: default_tls(),
             #[cfg(feature = "rustls")]
@@ -244,6 +247,35 @@ impl<R: Runtime> ClientBuilder<R> {
     /// transport, anything that yields an [`Io`](super::Io).
     pub fn connector(mut self, connector: impl Connect) -> Self {
         self.connector = Connector::Custom(Arc::new(connector));
+        self
+    }
+
+    /// Sends every request through `proxy`, whatever its host (Go's
+    /// `ProxyURL`). Replaces the proxies taken from the environment.
+    ///
+    /// ```
+    /// # fn f<R: roundtrip_core::client::Runtime>(builder: roundtrip_core::client::ClientBuilder<R>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use roundtrip_core::proxy::Proxy;
+    /// let client = builder.proxy(Proxy::parse("http://user:secret@proxy.internal:3128")?).build();
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.config.proxies = Proxies::all(proxy);
+        self
+    }
+
+    /// The proxies to use, per scheme, and the hosts that bypass them.
+    /// By default they come from the environment when the builder is made
+    /// ([`Proxies::from_env`]: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, as curl and Go read them).
+    pub fn proxies(mut self, proxies: Proxies) -> Self {
+        self.config.proxies = proxies;
+        self
+    }
+
+    /// Connects straight to every host, ignoring the environment's proxies.
+    pub fn no_proxy(mut self) -> Self {
+        self.config.proxies = Proxies::none();
         self
     }
 

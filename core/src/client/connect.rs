@@ -16,17 +16,33 @@ use http::uri::{Authority, Scheme};
 
 use super::runtime::{Io, Runtime, Sleep};
 use crate::pool::{AttemptId, DialAction, HappyEyeballs};
+use crate::proxy::Proxy;
 
 /// A boxed connect future.
 pub type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
 
 /// Where a connection goes: the pool key of the requests it will serve.
-/// Equal when scheme and authority are equal ignoring ASCII case.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The origin's scheme and authority (equal ignoring ASCII case), and the
+/// proxy on the way with its credentials (docs/security.md G8). An `http`
+/// target forwarded by an HTTP proxy is keyed by the proxy alone: one pool
+/// of connections to the proxy serves every origin behind it, as in Go.
+#[derive(Clone, Debug)]
 pub struct Target {
     scheme: Scheme,
     authority: Authority,
+    proxy: Option<Arc<Proxy>>,
 }
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme == other.scheme
+            && self.proxy == other.proxy
+            && (self.is_forwarded() || self.authority == other.authority)
+    }
+}
+
+impl Eq for Target {}
 
 /// Hashes the lowercase authority in one write when it is already lowercase
 /// (nearly always): `Authority`'s own `Hash` feeds the hasher a byte at a
@@ -34,6 +50,12 @@ pub struct Target {
 impl std::hash::Hash for Target {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.scheme.hash(state);
+        if let Some(proxy) = &self.proxy {
+            proxy.authority().as_str().hash(state);
+            if self.is_forwarded() {
+                return;
+            }
+        }
         let authority = self.authority.as_str().as_bytes();
         if authority.iter().any(u8::is_ascii_uppercase) {
             authority.iter().for_each(|b| state.write_u8(b.to_ascii_lowercase()));
@@ -45,7 +67,12 @@ impl std::hash::Hash for Target {
 
 impl Target {
     pub(crate) fn new(scheme: Scheme, authority: Authority) -> Self {
-        Self { scheme, authority }
+        Self { scheme, authority, proxy: None }
+    }
+
+    pub(crate) fn with_proxy(mut self, proxy: Option<Arc<Proxy>>) -> Self {
+        self.proxy = proxy;
+        self
     }
 
     /// `http` or `https`.
@@ -66,11 +93,45 @@ impl Target {
             .or_else(|| crate::proto::default_port(Some(self.scheme.as_str())))
             .unwrap_or(80)
     }
+
+    /// The proxy the connection goes through, if any. A [`Connect`] is then
+    /// asked for a connection to the proxy, and the engine opens the tunnel
+    /// and the TLS session to the origin over it.
+    pub fn proxy(&self) -> Option<&Proxy> {
+        self.proxy.as_deref()
+    }
+
+    /// Whether requests are forwarded by an HTTP proxy (an `http` target
+    /// through an `http`/`https` proxy): sent to it in absolute form over
+    /// a connection to the proxy itself, no tunnel.
+    pub fn is_forwarded(&self) -> bool {
+        self.scheme == Scheme::HTTP && self.proxy.as_ref().is_some_and(|p| p.kind().is_http())
+    }
+
+    /// `host:port`, brackets around an IPv6 literal, the port always given:
+    /// what a tunnel asks for.
+    pub(crate) fn host_port(&self) -> String {
+        let host = self.host();
+        if host.contains(':') {
+            format!("[{host}]:{}", self.port())
+        } else {
+            format!("{host}:{}", self.port())
+        }
+    }
+
+    /// The first hop when going through `proxy`: the proxy itself.
+    pub(crate) fn proxy_hop(proxy: &Proxy) -> Self {
+        Self::new(proxy.scheme(), proxy.authority().clone())
+    }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme, self.authority)
+        match &self.proxy {
+            Some(proxy) if self.is_forwarded() => write!(f, "http://* via {proxy}"),
+            Some(proxy) => write!(f, "{}://{} via {proxy}", self.scheme, self.authority),
+            None => write!(f, "{}://{}", self.scheme, self.authority),
+        }
     }
 }
 
@@ -102,9 +163,14 @@ impl fmt::Debug for Connector {
 impl Connector {
     /// Whether connections come from the built-in TCP dialer (which TLS is
     /// layered on for `https`).
-    #[cfg(feature = "rustls")]
     pub(crate) fn is_built_in_tcp(&self) -> bool {
         matches!(self, Connector::Tcp)
+    }
+
+    /// Whether requests may go through a proxy: not over a Unix socket,
+    /// which names the peer itself.
+    pub(crate) fn uses_proxies(&self) -> bool {
+        !matches!(self, Connector::Unix(_))
     }
 
     pub(crate) async fn connect<R: Runtime>(

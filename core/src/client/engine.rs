@@ -365,31 +365,69 @@ impl<R: Runtime> Engine<R> {
         }
     }
 
-    /// The transport, then TLS over it for an `https` target of the built-in
-    /// dialer (a custom connector's `Io` is used as it comes).
+    /// The pool key of a request to `scheme://authority`, with the proxy the
+    /// client's settings pick for it. Hot path: one check when no proxy is set.
+    pub(super) fn target(&self, scheme: &http::uri::Scheme, authority: &http::uri::Authority) -> Target {
+        let target = Target::new(scheme.clone(), authority.clone());
+        if self.config.proxies.is_empty() || !self.connector.uses_proxies() {
+            return target;
+        }
+        let proxy = self.config.proxies.select(scheme, target.host(), target.port()).cloned();
+        target.with_proxy(proxy)
+    }
+
+    /// The connection to `target`: straight to it, or through its proxy
+    /// (forwarded, or a tunnel with TLS to the origin over it).
     async fn dial(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
+        let Some(proxy) = target.proxy() else { return self.dial_hop(target).await };
+        let io = self.dial_hop(&Target::proxy_hop(proxy)).await?;
+        if target.is_forwarded() {
+            return Ok(io);
+        }
+        let limits = &self.config.conn.head_limits;
+        let io =
+            super::tunnel::open(&self.runtime, io, target, proxy, limits).await.map_err(Error::connect)?;
+        if *target.scheme() == http::uri::Scheme::HTTPS { self.tls(io, target).await } else { Ok(io) }
+    }
+
+    /// The transport to one hop, then TLS over it for an `https` hop of the
+    /// built-in dialer (a custom connector's `Io` is used as it comes).
+    async fn dial_hop(&self, hop: &Target) -> Result<Box<dyn Io>, Error> {
         let io = self
             .connector
-            .connect(&self.runtime, target, self.config.happy_eyeballs_delay)
+            .connect(&self.runtime, hop, self.config.happy_eyeballs_delay)
             .await
             .map_err(Error::connect)?;
-        #[cfg(feature = "rustls")]
-        if self.connector.is_built_in_tcp() && *target.scheme() == http::uri::Scheme::HTTPS {
-            let Some(config) = self.config.tls.clone() else {
-                return Err(Error::connect(std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    "https needs a TLS configuration: enable the platform-verifier or webpki-roots feature, or call tls_config",
-                )));
-            };
-            let handshake = pin!(super::tls::handshake(io, config, target.host()));
-            let deadline = self.config.tls_handshake_timeout.and_then(|t| self.runtime.now().checked_add(t));
-            return match with_deadline(&self.runtime, deadline, handshake).await {
-                Some(Ok(session)) => Ok(Box::new(session)),
-                Some(Err(error)) => Err(Error::connect(error)),
-                None => Err(Error::timeout(Timeout::TlsHandshake, false)),
-            };
+        if self.connector.is_built_in_tcp() && *hop.scheme() == http::uri::Scheme::HTTPS {
+            return self.tls(io, hop).await;
         }
         Ok(io)
+    }
+
+    /// A TLS session with `target`'s host over `io`, within the handshake timeout.
+    #[cfg(feature = "rustls")]
+    async fn tls(&self, io: Box<dyn Io>, target: &Target) -> Result<Box<dyn Io>, Error> {
+        let Some(config) = self.config.tls.clone() else {
+            return Err(Error::connect(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "https needs a TLS configuration: enable the platform-verifier or webpki-roots feature, or call tls_config",
+            )));
+        };
+        let handshake = pin!(super::tls::handshake(io, config, target.host()));
+        let deadline = self.config.tls_handshake_timeout.and_then(|t| self.runtime.now().checked_add(t));
+        match with_deadline(&self.runtime, deadline, handshake).await {
+            Some(Ok(session)) => Ok(Box::new(session)),
+            Some(Err(error)) => Err(Error::connect(error)),
+            None => Err(Error::timeout(Timeout::TlsHandshake, false)),
+        }
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    async fn tls(&self, _io: Box<dyn Io>, _target: &Target) -> Result<Box<dyn Io>, Error> {
+        Err(Error::connect(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "https needs the rustls feature, or a connector of your own",
+        )))
     }
 }
 

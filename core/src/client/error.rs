@@ -153,6 +153,15 @@ impl Error {
         io.get_ref()?.downcast_ref::<super::TlsError>()
     }
 
+    /// The proxy handshake failure behind this error, if there is one: a
+    /// refused `CONNECT` (with the proxy's status and fields), a SOCKS5
+    /// refusal, a proxy that broke its protocol or closed.
+    pub fn proxy_error(&self) -> Option<&crate::proxy::ProxyError> {
+        let source = self.inner.source.as_deref()?;
+        let io = source.downcast_ref::<io::Error>()?;
+        io.get_ref()?.downcast_ref::<crate::proxy::ProxyError>()
+    }
+
     /// The request was abandoned locally before it completed.
     pub fn is_canceled(&self) -> bool {
         self.inner.kind == Kind::Canceled

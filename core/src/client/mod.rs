@@ -27,6 +27,7 @@ mod runtime;
 mod tasks;
 #[cfg(feature = "rustls")]
 mod tls;
+mod tunnel;
 mod upload;
 mod wait;
 

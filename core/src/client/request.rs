@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use http::header::CONNECTION;
+use http::header::{CONNECTION, PROXY_AUTHORIZATION};
 use http::uri::Scheme;
 use http::{HeaderValue, Request, Response};
 
@@ -52,19 +52,26 @@ where
         options.timeout.or(engine.config.total_timeout).and_then(|t| engine.runtime.now().checked_add(t));
     let target = match (parts.uri.scheme(), parts.uri.authority()) {
         (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
-            Ok(Target::new(scheme.clone(), authority.clone()))
+            Ok(engine.target(scheme, authority))
         }
         _ => Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
     };
     if engine.config.disable_keep_alives {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    let head = RequestHead {
-        method: parts.method,
-        uri: parts.uri,
-        headers: parts.headers,
-        target_form: TargetForm::Origin,
-    };
+    // A request forwarded by an HTTP proxy names its origin in absolute form
+    // (RFC 9112 §3.2.2) and carries the proxy's credentials, which a tunneled
+    // or direct request never does.
+    let mut target_form = TargetForm::Origin;
+    if let Ok(target) = &target
+        && target.is_forwarded()
+    {
+        target_form = TargetForm::Absolute;
+        if let Some(auth) = target.proxy().and_then(|p| p.basic_auth()) {
+            parts.headers.insert(PROXY_AUTHORIZATION, auth.clone());
+        }
+    }
+    let head = RequestHead { method: parts.method, uri: parts.uri, headers: parts.headers, target_form };
     let upload = Upload::new(body, engine.config.retry_buffer);
     attempts(engine, target, head, upload, options, deadline)
 }
