@@ -56,6 +56,25 @@
 //!
 //! Everything HTTP lives in `roundtrip-core`; this crate only provides the
 //! runtime ([`Smol`]) and its sockets ([`SmolIo`]).
+//!
+//! # Proxies
+//! By default a client takes its proxies from the environment, as curl and
+//! Go do: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (and their
+//! lower-case forms; loopback hosts always connect directly). `http://`,
+//! `https://` (TLS to the proxy), `socks5://` and `socks5h://` proxies work,
+//! with credentials in the URL. `http://` requests are forwarded to an HTTP
+//! proxy; `https://` ones go through a `CONNECT` tunnel with TLS to the
+//! origin inside it. A refused tunnel is a connect error whose
+//! `Error::proxy_error` holds the proxy's status and fields.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = roundtrip_smol::Client::builder()
+//!     .proxy(roundtrip_smol::Proxy::parse("http://user:secret@proxy.internal:3128")?)
+//!     .build();
+//! let response = client.get("http://example.com/".parse()?).await?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -71,6 +90,7 @@ pub use roundtrip_core::client::{
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind};
+pub use roundtrip_core::proxy::{NoProxy, Proxies, Proxy, ProxyError, ProxyErrorKind, ProxyKind};
 
 /// An HTTP/1.1 client on smol.
 pub type Client = roundtrip_core::client::Client<Smol>;
