@@ -7,7 +7,7 @@ use roundtrip_conformance::server::{Server, ServerConn};
 use roundtrip_conformance::sync::Signal;
 use roundtrip_conformance::tls::Pki;
 use roundtrip_conformance::watchdog;
-use roundtrip_core::client::{Client, ClientBuilder, Runtime, Timeout, TlsErrorKind};
+use roundtrip_core::client::{Client, ClientBuilder, Runtime, Timeout, TlsErrorKind, TlsInfo};
 
 /// A handler for servers whose handshake the client must refuse: the
 /// server's own failure to read is expected.
@@ -36,6 +36,11 @@ async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
     let client = client::<R>(&pki);
     for _ in 0..2 {
         let response = client.get(server.url_at("localhost", "/")).await.unwrap();
+        // What the handshake negotiated rides on every response (Go's Response.TLS).
+        let tls = response.extensions().get::<std::sync::Arc<TlsInfo>>().expect("TLS info");
+        assert_eq!(tls.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
+        assert_eq!(tls.peer_certificates().len(), 2, "leaf and CA, as the server sent them");
+        assert_eq!(tls.alpn_protocol(), None, "this server does not do ALPN");
         assert_eq!(response.into_body().bytes(64).await.unwrap(), "hello");
     }
     assert_eq!(server.accepted(), 1);

@@ -89,7 +89,7 @@ pub use roundtrip_core::client::{
     Target, Timeout, Trace, TraceEvent, dial_tcp,
 };
 #[cfg(feature = "rustls")]
-pub use roundtrip_core::client::{TlsError, TlsErrorKind};
+pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};
 pub use roundtrip_core::proxy::{NoProxy, Proxies, Proxy, ProxyError, ProxyErrorKind, ProxyKind};
 
 /// An HTTP/1.1 client on smol.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::config::ClientConfig;
 use super::connect::{Connector, Target};
 use super::error::{Error, Timeout};
-use super::io::{Conn, Timer};
+use super::io::{Conn, Dialed, Timer};
 use super::runtime::{Io, Runtime};
 use super::tasks::{self, Abort, Task};
 use super::wait::WaitForConn;
@@ -324,15 +324,15 @@ impl<R: Runtime> Engine<R> {
     }
 
     /// Tells the pool how a dial ended and hands its connection or error on.
-    pub(super) fn dial_done(self: &Arc<Self>, dial: DialId, result: Result<Box<dyn Io>, Error>) {
+    pub(super) fn dial_done(self: &Arc<Self>, dial: DialId, result: Result<Dialed, Error>) {
         let mut st = self.lock();
         let now = st.now;
         if st.dials.get(dial.index()).is_some_and(|d| d.as_ref().is_some_and(|(id, _)| *id == dial)) {
             take(&mut st.dials, dial.index());
         }
         match result {
-            Ok(io) => {
-                let conn = Conn::new(io, Connection::new(self.config.conn.clone()));
+            Ok(dialed) => {
+                let conn = Conn::new(dialed, Connection::new(self.config.conn.clone()));
                 match st.pool.dial_succeeded(now, dial) {
                     Some(id) => put(&mut st.parked, id.index(), conn),
                     // A stale or repeated dial: the socket closes after the lock.
@@ -356,7 +356,7 @@ impl<R: Runtime> Engine<R> {
     }
 
     /// Opens a connection within the connect timeout.
-    pub(super) async fn open(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
+    pub(super) async fn open(&self, target: &Target) -> Result<Dialed, Error> {
         let dial = pin!(self.dial(target));
         let deadline = self.config.connect_timeout.and_then(|t| self.runtime.now().checked_add(t));
         match with_deadline(&self.runtime, deadline, dial).await {
@@ -378,21 +378,27 @@ impl<R: Runtime> Engine<R> {
 
     /// The connection to `target`: straight to it, or through its proxy
     /// (forwarded, or a tunnel with TLS to the origin over it).
-    async fn dial(&self, target: &Target) -> Result<Box<dyn Io>, Error> {
+    async fn dial(&self, target: &Target) -> Result<Dialed, Error> {
         let Some(proxy) = target.proxy() else { return self.dial_hop(target).await };
-        let io = self.dial_hop(&Target::proxy_hop(proxy)).await?;
+        // What the hop to the proxy negotiated is not the origin's.
+        let hop = self.dial_hop(&Target::proxy_hop(proxy)).await?;
         if target.is_forwarded() {
-            return Ok(io);
+            return Ok(Dialed::plain(hop.io));
         }
         let limits = &self.config.conn.head_limits;
-        let io =
-            super::tunnel::open(&self.runtime, io, target, proxy, limits).await.map_err(Error::connect)?;
-        if *target.scheme() == http::uri::Scheme::HTTPS { self.tls(io, target).await } else { Ok(io) }
+        let io = super::tunnel::open(&self.runtime, hop.io, target, proxy, limits)
+            .await
+            .map_err(Error::connect)?;
+        if *target.scheme() == http::uri::Scheme::HTTPS {
+            self.tls(io, target).await
+        } else {
+            Ok(Dialed::plain(io))
+        }
     }
 
     /// The transport to one hop, then TLS over it for an `https` hop of the
     /// built-in dialer (a custom connector's `Io` is used as it comes).
-    async fn dial_hop(&self, hop: &Target) -> Result<Box<dyn Io>, Error> {
+    async fn dial_hop(&self, hop: &Target) -> Result<Dialed, Error> {
         let io = self
             .connector
             .connect(&self.runtime, hop, self.config.happy_eyeballs_delay)
@@ -401,12 +407,12 @@ impl<R: Runtime> Engine<R> {
         if self.connector.is_built_in_tcp() && *hop.scheme() == http::uri::Scheme::HTTPS {
             return self.tls(io, hop).await;
         }
-        Ok(io)
+        Ok(Dialed::plain(io))
     }
 
     /// A TLS session with `target`'s host over `io`, within the handshake timeout.
     #[cfg(feature = "rustls")]
-    async fn tls(&self, io: Box<dyn Io>, target: &Target) -> Result<Box<dyn Io>, Error> {
+    async fn tls(&self, io: Box<dyn Io>, target: &Target) -> Result<Dialed, Error> {
         let Some(config) = self.config.tls.clone() else {
             return Err(Error::connect(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
@@ -416,14 +422,17 @@ impl<R: Runtime> Engine<R> {
         let handshake = pin!(super::tls::handshake(io, config, target.host()));
         let deadline = self.config.tls_handshake_timeout.and_then(|t| self.runtime.now().checked_add(t));
         match with_deadline(&self.runtime, deadline, handshake).await {
-            Some(Ok(session)) => Ok(Box::new(session)),
+            Some(Ok(session)) => {
+                let tls = Some(Arc::new(session.info()));
+                Ok(Dialed { io: Box::new(session), tls })
+            }
             Some(Err(error)) => Err(Error::connect(error)),
             None => Err(Error::timeout(Timeout::TlsHandshake, false)),
         }
     }
 
     #[cfg(not(feature = "rustls"))]
-    async fn tls(&self, _io: Box<dyn Io>, _target: &Target) -> Result<Box<dyn Io>, Error> {
+    async fn tls(&self, _io: Box<dyn Io>, _target: &Target) -> Result<Dialed, Error> {
         Err(Error::connect(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "https needs the rustls feature, or a connector of your own",

@@ -7,10 +7,15 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::Buf;
+
+#[cfg(feature = "rustls")]
+use super::tls::TlsInfo;
 
 use super::runtime::{Io, Runtime, Sleep};
 use crate::conn::{Connection, Direction};
@@ -28,6 +33,25 @@ thread_local! {
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
+/// A freshly opened connection, and what its dial learned for its responses.
+pub(crate) struct Dialed {
+    pub(crate) io: Box<dyn Io>,
+    /// What the TLS handshake with the origin negotiated.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<TlsInfo>>,
+}
+
+impl Dialed {
+    /// A connection with no TLS to the origin.
+    pub(crate) fn plain(io: Box<dyn Io>) -> Self {
+        Self {
+            io,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }
+    }
+}
+
 /// A socket and the protocol state of the connection over it.
 ///
 /// The protocol state is boxed once per connection, so handing a connection
@@ -36,11 +60,20 @@ pub(crate) struct Conn {
     io: Box<dyn Io>,
     pub(crate) proto: Box<Connection>,
     flush_pending: bool,
+    /// Given to each response, as Go's `Response.TLS`.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<TlsInfo>>,
 }
 
 impl Conn {
-    pub(crate) fn new(io: Box<dyn Io>, proto: Connection) -> Self {
-        Self { io, proto: Box::new(proto), flush_pending: false }
+    pub(crate) fn new(dialed: Dialed, proto: Connection) -> Self {
+        Self {
+            io: dialed.io,
+            proto: Box::new(proto),
+            flush_pending: false,
+            #[cfg(feature = "rustls")]
+            tls: dialed.tls,
+        }
     }
 
     /// One pass: write what is queued, read if the connection wants bytes,

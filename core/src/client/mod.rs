@@ -44,7 +44,7 @@ pub use full::{Empty, Full};
 pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
 pub use runtime::{Io, Runtime, Sleep};
 #[cfg(feature = "rustls")]
-pub use tls::{TlsError, TlsErrorKind};
+pub use tls::{TlsError, TlsErrorKind, TlsInfo};
 
 pub use crate::pool::PoolStats;
 

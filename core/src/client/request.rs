@@ -91,7 +91,8 @@ async fn attempts<R: Runtime>(
         Ok(ref target) => target,
         Err(error) => return Err(error),
     };
-    let (leased, response, kind) = {
+    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
+    let (mut leased, response, kind) = {
         let tries = pin!(tries(&engine, target, &head, &mut upload, &options));
         match deadline {
             None => tries.await?,
@@ -101,8 +102,16 @@ async fn attempts<R: Runtime>(
         }
     };
     options.trace(TraceEvent::ResponseHead);
+    #[cfg(feature = "rustls")]
+    let tls = leased.conn().and_then(|conn| conn.tls.clone());
     let body = Body::new(leased, kind, upload, options, deadline);
-    response.into_response(body).map_err(|e| Error::protocol(e, true))
+    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS adds to the response"))]
+    let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = tls {
+        response.extensions_mut().insert(tls);
+    }
+    Ok(response)
 }
 
 /// Checkout and exchange, again on a fresh connection while the retry rules allow.

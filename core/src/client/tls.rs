@@ -130,7 +130,11 @@ fn default_provider() -> Option<Arc<rustls::crypto::CryptoProvider>> {
 /// ring with Go's order of key exchange groups: X25519, then P-256, then
 /// P-384. rustls 0.23.48 puts P-384 first for ring, which made a handshake
 /// 4.5x the CPU here (docs/architecture.md).
-#[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+#[cfg(all(
+    feature = "ring",
+    not(feature = "aws-lc-rs"),
+    any(feature = "platform-verifier", feature = "webpki-roots")
+))]
 #[allow(deprecated, reason = "ring is the opt-in for faster builds; it lacks post-quantum key exchange")]
 fn ring_provider() -> rustls::crypto::CryptoProvider {
     use rustls::crypto::ring::{default_provider, kx_group};
@@ -165,6 +169,40 @@ pub(crate) fn default_config() -> Option<Arc<ClientConfig>> {
     Some(for_http1(&builder.with_no_client_auth()))
 }
 
+/// What a TLS connection to the origin negotiated, in the extensions of
+/// every response it carries (Go's `Response.TLS`): for logs, pinning, or
+/// a tool's `-v`. Shared by the responses of one connection:
+/// `response.extensions().get::<Arc<TlsInfo>>()`.
+#[derive(Clone, Debug)]
+pub struct TlsInfo {
+    version: Option<rustls::ProtocolVersion>,
+    cipher_suite: Option<rustls::CipherSuite>,
+    alpn: Option<Vec<u8>>,
+    peer_certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl TlsInfo {
+    /// The TLS version (1.2 or 1.3).
+    pub fn protocol_version(&self) -> Option<rustls::ProtocolVersion> {
+        self.version
+    }
+
+    /// The cipher suite.
+    pub fn cipher_suite(&self) -> Option<rustls::CipherSuite> {
+        self.cipher_suite
+    }
+
+    /// The application protocol the server chose (`http/1.1`), if it chose one.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.alpn.as_deref()
+    }
+
+    /// The server's certificate chain as it sent it, leaf first (DER).
+    pub fn peer_certificates(&self) -> &[rustls::pki_types::CertificateDer<'static>] {
+        &self.peer_certificates
+    }
+}
+
 /// A TLS session over a transport, as an [`Io`] of plaintext.
 pub(crate) struct TlsIo {
     io: Box<dyn Io>,
@@ -186,6 +224,16 @@ pub(crate) async fn handshake(io: Box<dyn Io>, config: Arc<ClientConfig>, host: 
 }
 
 impl TlsIo {
+    /// What the handshake negotiated.
+    pub(crate) fn info(&self) -> TlsInfo {
+        TlsInfo {
+            version: self.tls.protocol_version(),
+            cipher_suite: self.tls.negotiated_cipher_suite().map(|s| s.suite()),
+            alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
+            peer_certificates: self.tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default(),
+        }
+    }
+
     fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             ready!(self.poll_write_tls(cx))?;

@@ -30,7 +30,7 @@ impl StdError for InvalidProxy {}
 #[non_exhaustive]
 pub enum ProxyErrorKind {
     /// The proxy answered `CONNECT` with a status other than 2xx;
-    /// [`ProxyError::status`] and [`ProxyError::headers`] hold its answer.
+    /// [`ProxyError::status_code`] and [`ProxyError::headers`] hold its answer.
     /// 407 means it wants (other) credentials.
     Status,
     /// The SOCKS5 proxy accepted none of the authentication methods offered,
