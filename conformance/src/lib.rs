@@ -19,6 +19,7 @@ pub mod faults;
 pub mod scenario;
 pub mod scenarios;
 pub mod server;
+pub mod socks;
 pub mod squid;
 pub mod sync;
 #[cfg(test)]
