@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use roundtrip_conformance::server::{ReceivedRequest, Server};
+use roundtrip_conformance::socks::{SocksAddr, SocksBehavior, SocksServer};
 use roundtrip_conformance::squid::Squid;
 use roundtrip_conformance::tls::Pki;
 use roundtrip_conformance::watchdog;
@@ -185,6 +186,64 @@ async fn no_proxy_hosts_connect_directly<R: Runtime + Default>() {
     assert_eq!(body.bytes(64).await.unwrap(), "proxied");
 }
 
+/// `socks5h://` sends the host name for the proxy to resolve (RFC 1928 §5,
+/// ATYP 3), and carries both `http` and `https` (TLS inside the tunnel).
+async fn socks5h_tunnels_http_and_https_by_name<R: Runtime + Default>() {
+    let socks = SocksServer::start(SocksBehavior::accept().resolve("origin.test", [127, 0, 0, 1]));
+    let plain = Server::ok(b"plain");
+    let pki = Pki::new(&["origin.test"]);
+    let tls = tls_origin(&pki);
+    let proxy = Proxy::parse(&socks.url("socks5h")).unwrap();
+    let client =
+        build(ClientBuilder::with_runtime(R::default()).tls_config(pki.client_config()).proxy(proxy));
+    for _ in 0..2 {
+        let body = client.get(plain.url_at("origin.test", "/")).await.unwrap().into_body();
+        assert_eq!(body.bytes(64).await.unwrap(), "plain");
+        let body = client.get(tls.url_at("origin.test", "/")).await.unwrap().into_body();
+        assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    }
+    let targets: Vec<_> = socks.requests().into_iter().filter_map(|r| r.target).collect();
+    assert_eq!(targets.len(), 2, "one tunnel per origin, each reused: {targets:?}");
+    assert!(targets.contains(&SocksAddr::Domain("origin.test".into(), plain.addr().port())), "{targets:?}");
+    assert_eq!((plain.accepted(), tls.accepted()), (1, 1));
+}
+
+/// `socks5://` resolves locally and sends the address (ATYP 1), with
+/// username/password authentication (RFC 1929) from the URL.
+async fn socks5_sends_an_address_and_credentials<R: Runtime + Default>() {
+    let socks = SocksServer::start(SocksBehavior::with_credentials("user", "pw"));
+    let origin = Server::ok(b"ok");
+    let proxy = Proxy::parse(&socks.url("socks5")).unwrap();
+    let client = build(ClientBuilder::with_runtime(R::default()).proxy(proxy));
+    let body = client.get(origin.url("/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "ok");
+    let request = socks.requests().remove(0);
+    assert_eq!(request.target, Some(SocksAddr::Ip(origin.addr())));
+    assert_eq!(request.credentials, Some(("user".into(), "pw".into())));
+
+    let wrong = Proxy::parse(&format!("socks5://user:nope@{}", socks.addr())).unwrap();
+    let client = build(ClientBuilder::with_runtime(R::default()).proxy(wrong));
+    let error = client.get(origin.url("/")).await.unwrap_err();
+    assert_eq!(error.proxy_error().map(|e| e.kind()), Some(ProxyErrorKind::SocksAuth), "{error:?}");
+}
+
+/// A SOCKS5 refusal carries its reply code (RFC 1928 §6); a proxy that
+/// hangs up mid-handshake is `Closed`.
+async fn socks5_refusals_are_typed_errors<R: Runtime + Default>() {
+    let socks = SocksServer::start(SocksBehavior::refuse(5));
+    let client =
+        build(ClientBuilder::with_runtime(R::default()).proxy(Proxy::parse(&socks.url("socks5h")).unwrap()));
+    let error = client.get("http://origin.test/".parse().unwrap()).await.unwrap_err();
+    let proxy_error = error.proxy_error().expect("a proxy error");
+    assert_eq!((proxy_error.kind(), proxy_error.socks_reply()), (ProxyErrorKind::SocksRefused, Some(5)));
+
+    let socks = SocksServer::start(SocksBehavior::close_after_greeting());
+    let client =
+        build(ClientBuilder::with_runtime(R::default()).proxy(Proxy::parse(&socks.url("socks5h")).unwrap()));
+    let error = client.get("http://origin.test/".parse().unwrap()).await.unwrap_err();
+    assert_eq!(error.proxy_error().map(|e| e.kind()), Some(ProxyErrorKind::Closed), "{error:?}");
+}
+
 /// A real squid: forwarding an `http` request, and a `CONNECT` tunnel to a
 /// TLS origin, each twice over one pooled connection.
 async fn through_squid<R: Runtime + Default>() {
@@ -237,5 +296,8 @@ on_every_runtime!(
     broken_proxies_are_typed_errors,
     https_proxy_carries_tls_inside_tls,
     no_proxy_hosts_connect_directly,
+    socks5h_tunnels_http_and_https_by_name,
+    socks5_sends_an_address_and_credentials,
+    socks5_refusals_are_typed_errors,
     through_squid,
 );

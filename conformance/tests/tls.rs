@@ -67,6 +67,22 @@ async fn untrusted_certificate_is_a_certificate_error<R: Runtime + Default>() {
     assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Certificate), "{error:?}");
 }
 
+/// `danger_accept_invalid_certificates` (a tool's `--insecure`): an
+/// unknown CA and a wrong name are accepted.
+async fn danger_accept_invalid_certificates_accepts_anything<R: Runtime + Default>() {
+    let (pki, other) = (Pki::new(&["example.test"]), Pki::new(&["localhost"]));
+    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+        conn.read_head()?;
+        conn.write(HELLO)
+    });
+    let client = ClientBuilder::with_runtime(R::default())
+        .tls_config(other.client_config())
+        .danger_accept_invalid_certificates()
+        .build();
+    let body = client.get(server.url_at("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+}
+
 /// The default configuration verifies with the system's trust store, which
 /// knows nothing of a test CA.
 async fn default_verifier_rejects_a_private_ca<R: Runtime + Default>() {
@@ -211,6 +227,7 @@ on_every_runtime!(
     get_reuses_one_tls_connection,
     ip_literal_host,
     untrusted_certificate_is_a_certificate_error,
+    danger_accept_invalid_certificates_accepts_anything,
     default_verifier_rejects_a_private_ca,
     certificate_for_another_name_is_a_name_error,
     server_without_http1_is_an_alpn_error,

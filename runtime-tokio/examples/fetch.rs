@@ -3,11 +3,18 @@
 //!     cargo fetch-url http://127.0.0.1:8080/ -v
 //!     cargo fetch-url http://host/upload -d 'hello' -H 'content-type: text/plain'
 //!     cargo fetch-url http://host/upload --data-binary @file.bin --expect-continue -o reply.txt
+//!     cargo fetch-url https://localhost:8443/ -v --cacert ca.pem
+//!     cargo fetch-url https://example.com/ -v --proxy http://user:pw@127.0.0.1:3128
 //!
-//! Exit codes follow curl's: 0 success, 2 usage, 3 bad URL, 7 could not
-//! connect, 8 protocol error, 22 HTTP status 400 or above (the body is still
-//! written), 23 output write error, 26 input read error, 28 timeout,
-//! 56 connection failed or closed, 1 anything else.
+//! Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+//! NO_PROXY) unless `--proxy` names one.
+//!
+//! Exit codes follow curl's: 0 success, 2 usage, 3 bad URL, 5 bad proxy,
+//! 7 could not connect, 8 protocol error, 22 HTTP status 400 or above (the
+//! body is still written), 23 output write error, 26 input read error,
+//! 28 timeout, 35 TLS failure, 56 connection failed or closed, 60 server
+//! certificate not accepted, 77 unreadable `--cacert`, 97 the proxy refused
+//! or failed, 1 anything else.
 
 use std::fs::File;
 use std::future::poll_fn;
@@ -20,10 +27,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
+use http::uri::Scheme;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body::{Body as _, Frame, SizeHint};
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip_tokio::{Client, Error, Full, Trace, TraceEvent};
+use roundtrip_tokio::{Client, ClientBuilder, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
 
 /// Sends one HTTP/1.1 request and writes the response body.
 #[derive(Parser, Debug)]
@@ -61,6 +69,19 @@ struct Args {
     /// Give up connecting after this many seconds.
     #[arg(long = "connect-timeout")]
     connect_timeout: Option<f64>,
+    /// Use this proxy (http://, https://, socks5://, socks5h://, with
+    /// user:password@ if it wants them) instead of the environment's.
+    #[arg(short = 'x', long)]
+    proxy: Option<String>,
+    /// Hosts that bypass the proxy, as in NO_PROXY (`*` for all).
+    #[arg(long)]
+    noproxy: Option<String>,
+    /// Trust the CA certificates in this PEM file instead of the system's.
+    #[arg(long)]
+    cacert: Option<String>,
+    /// Accept any server certificate (no verification at all).
+    #[arg(short = 'k', long)]
+    insecure: bool,
 }
 
 /// A failure: one line for the user and an exit code.
@@ -98,6 +119,19 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     if let Some(t) = args.max_time {
         builder = builder.total_timeout(Some(seconds(t)?));
     }
+    let proxies = proxies(&args)?;
+    let route = uri.host().and_then(|host| {
+        let port = uri.port_u16().unwrap_or(if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 });
+        proxies.select(uri.scheme()?, host.trim_start_matches('[').trim_end_matches(']'), port)
+    });
+    if args.verbose {
+        match route {
+            Some(proxy) => eprintln!("* via proxy {proxy}"),
+            None => eprintln!("* no proxy"),
+        }
+    }
+    builder = builder.proxies(proxies);
+    builder = tls(builder, &args)?;
     let client = builder.build();
 
     let (body, has_body) = request_body(&args)?;
@@ -139,6 +173,12 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     }
 
     let response = client.request(request).await.map_err(failure)?;
+    #[cfg(feature = "rustls")]
+    if args.verbose
+        && let Some(tls) = response.extensions().get::<Arc<roundtrip_tokio::TlsInfo>>()
+    {
+        describe_tls(tls);
+    }
     let status = response.status();
     let mut head = format!("HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
     for (name, value) in response.headers() {
@@ -211,6 +251,78 @@ fn describe(event: &TraceEvent) -> String {
     }
 }
 
+/// `--proxy` or the environment's proxies, less `--noproxy`'s hosts.
+fn proxies(args: &Args) -> Result<Proxies, Failure> {
+    let mut proxies = match &args.proxy {
+        // A proxy for both schemes; nothing bypasses it but `--noproxy`.
+        Some(url) => {
+            let proxy = Proxy::parse(url).map_err(|e| Failure(5, format!("bad proxy: {e}")))?;
+            Proxies::none().http(proxy.clone()).https(proxy)
+        }
+        None => Proxies::from_env(),
+    };
+    if let Some(list) = &args.noproxy {
+        proxies = proxies.no_proxy(NoProxy::parse(list));
+    }
+    Ok(proxies)
+}
+
+/// `--cacert` and `--insecure`.
+#[cfg(feature = "rustls")]
+fn tls(mut builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    if let Some(path) = &args.cacert {
+        let bad =
+            |e: &dyn std::fmt::Display| Failure(77, format!("cannot read CA certificates from {path}: {e}"));
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+        }
+        if roots.is_empty() {
+            return Err(bad(&"no certificate in the file"));
+        }
+        builder = builder
+            .tls_config(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth());
+    }
+    if args.insecure {
+        builder = builder.danger_accept_invalid_certificates();
+    }
+    Ok(builder)
+}
+
+#[cfg(not(feature = "rustls"))]
+fn tls(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
+    match args.cacert.is_some() || args.insecure {
+        true => {
+            Err(Failure(1, "--cacert and --insecure need this tool built with the rustls feature".into()))
+        }
+        false => Ok(builder),
+    }
+}
+
+/// What `-v` shows of a TLS connection, as curl does.
+#[cfg(feature = "rustls")]
+fn describe_tls(tls: &roundtrip_tokio::TlsInfo) {
+    let version = tls.protocol_version().map_or_else(|| "?".into(), |v| format!("{v:?}"));
+    let suite = tls.cipher_suite().map_or_else(|| "?".into(), |s| format!("{s:?}"));
+    eprintln!("* TLS: {version}, {suite}");
+    match tls.alpn_protocol() {
+        Some(alpn) => eprintln!("* ALPN: server accepted {}", String::from_utf8_lossy(alpn)),
+        None => eprintln!("* ALPN: server did not agree on a protocol"),
+    }
+    if let Some(leaf) = tls.peer_certificates().first() {
+        match x509_parser::parse_x509_certificate(leaf) {
+            Ok((_, cert)) => {
+                eprintln!("* certificate subject: {}", cert.subject());
+                eprintln!("* certificate issuer: {}", cert.issuer());
+                eprintln!("* certificate expires: {}", cert.validity().not_after);
+            }
+            Err(e) => eprintln!("* certificate: unreadable ({e})"),
+        }
+    }
+}
+
 fn failure(error: Error) -> Failure {
     let code = match () {
         // curl's codes: 60, the peer's certificate was not accepted; 35, any
@@ -227,6 +339,9 @@ fn failure(error: Error) -> Failure {
         }
         #[cfg(feature = "rustls")]
         _ if error.is_tls() => 35,
+        // 97: the proxy refused or broke its handshake (curl's
+        // CURLE_PROXY); 56 for the rest of what curl reports as a receive error.
+        _ if error.proxy_error().is_some() => 97,
         _ if error.is_connect() => 7,
         _ if error.is_timeout() => 28,
         _ if error.is_protocol() => 8,

@@ -289,6 +289,20 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
+    /// Turns certificate verification off: any certificate, for any name,
+    /// from any issuer, expired or not, is accepted. `https` then stops
+    /// nothing but a passive eavesdropper. For a tool's `--insecure` and for
+    /// tests; the name says so wherever it is called. Applies to the TLS
+    /// configuration in place when called (call it after
+    /// [`tls_config`](Self::tls_config)); handshake signatures are still
+    /// checked.
+    #[cfg(feature = "rustls")]
+    pub fn danger_accept_invalid_certificates(mut self) -> Self {
+        tracing::warn!("TLS certificate verification is off for this client");
+        self.config.tls = self.config.tls.as_deref().map(super::tls::accepting_any_certificate);
+        self
+    }
+
     /// How long a TLS handshake may take (Go's TLSHandshakeTimeout, 10 s by
     /// default). It also counts toward the connect timeout.
     #[cfg(feature = "rustls")]

@@ -381,7 +381,7 @@ impl<R: Runtime> Engine<R> {
     async fn dial(&self, target: &Target) -> Result<Dialed, Error> {
         let Some(proxy) = target.proxy() else { return self.dial_hop(target).await };
         // What the hop to the proxy negotiated is not the origin's.
-        let hop = self.dial_hop(&Target::proxy_hop(proxy)).await?;
+        let hop = self.dial_hop(&Target::proxy_hop(proxy)).await.map_err(|e| e.reaching(proxy))?;
         if target.is_forwarded() {
             return Ok(Dialed::plain(hop.io));
         }

@@ -63,6 +63,18 @@ impl Error {
         Self::new(Kind::Connect, false, Some(source.into()))
     }
 
+    /// Names the proxy in a failure to reach it ("connection refused" alone
+    /// would blame the origin). Typed sources (TLS) are left as they are.
+    pub(crate) fn reaching(mut self, proxy: &crate::proxy::Proxy) -> Self {
+        if let Some(io) = self.inner.source.as_deref().and_then(|s| s.downcast_ref::<io::Error>())
+            && io.get_ref().is_none()
+        {
+            let wrapped = io::Error::new(io.kind(), format!("cannot reach the proxy {proxy}: {io}"));
+            self.inner.source = Some(wrapped.into());
+        }
+        self
+    }
+
     pub(crate) fn timeout(which: Timeout, sent: bool) -> Self {
         Self::new(Kind::Timeout(which), sent, None)
     }

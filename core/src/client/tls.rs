@@ -169,6 +169,55 @@ pub(crate) fn default_config() -> Option<Arc<ClientConfig>> {
     Some(for_http1(&builder.with_no_client_auth()))
 }
 
+/// `config` with certificate verification turned off: any chain, any name.
+/// Handshake signatures are still checked, with `config`'s provider, so the
+/// peer must hold the key of the certificate it sent, whatever that is.
+pub(crate) fn accepting_any_certificate(config: &ClientConfig) -> Arc<ClientConfig> {
+    let mut config = config.clone();
+    let provider = config.crypto_provider().clone();
+    config.dangerous().set_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)));
+    Arc::new(config)
+}
+
+/// The verifier behind [`accepting_any_certificate`].
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// What a TLS connection to the origin negotiated, in the extensions of
 /// every response it carries (Go's `Response.TLS`): for logs, pinning, or
 /// a tool's `-v`. Shared by the responses of one connection:

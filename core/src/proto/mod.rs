@@ -31,4 +31,5 @@ pub use request::{
 pub use response::{HeadLimits, HeadParser, ResponseHead};
 
 #[cfg(feature = "client")]
-pub(crate) use request::{default_port, split_authority};
+pub(crate) use request::default_port;
+pub(crate) use request::split_authority;

@@ -95,6 +95,7 @@ impl ProxyError {
 
     /// As an `io::Error` for a connect future, from which
     /// `client::Error::proxy_error` finds it again.
+    #[cfg(feature = "client")]
     pub(crate) fn into_io(self) -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::ConnectionRefused, self)
     }

@@ -220,6 +220,7 @@ impl Proxy {
         &self.connect_headers
     }
 
+    #[cfg(feature = "client")]
     pub(crate) fn socks_credentials(&self) -> Option<(&str, &str)> {
         self.credentials.as_ref().map(|c| (c.username.as_str(), c.password.as_str()))
     }
