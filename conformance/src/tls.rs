@@ -16,6 +16,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 #[derive(Debug)]
 pub struct Pki {
     ca: CertificateDer<'static>,
+    ca_pem: String,
     leaf: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
 }
@@ -31,9 +32,15 @@ impl Pki {
         let leaf = CertificateParams::new(names).unwrap().signed_by(&key, &ca).unwrap();
         Pki {
             ca: ca.der().clone(),
+            ca_pem: ca.pem(),
             leaf: leaf.der().clone(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         }
+    }
+
+    /// The CA certificate in PEM, for a tool's `--cacert`.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
     }
 
     /// A client configuration that trusts this CA and nothing else.

@@ -135,6 +135,61 @@ fn fetch_exit_codes_tell_failures_apart() {
     assert!(stderr.contains("certificate"), "{stderr}");
 }
 
+/// The walk-through: `fetch -v --cacert` to a TLS origin through
+/// the proxy in `HTTPS_PROXY`; `-k` instead of the CA; a refused tunnel.
+#[test]
+fn fetch_reaches_https_through_the_environment_proxy() {
+    let pki = roundtrip_conformance::tls::Pki::new(&["origin.test"]);
+    let origin = Server::start_tls(pki.server_config(&[b"http/1.1"]), |conn| {
+        // The run without the CA refuses the handshake: nothing to answer.
+        let Ok(Some(_)) = conn.read_request() else { return Ok(()) };
+        conn.respond(b"hello")
+    });
+    let to = origin.addr();
+    let proxy = Server::start(move |conn| {
+        let request = conn.read_head()?.expect("a CONNECT");
+        assert_eq!(request.target, format!("origin.test:{}", to.port()));
+        conn.write(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+        conn.relay(to)
+    });
+    let dir = std::env::temp_dir().join(format!("roundtrip-tools-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).unwrap();
+    let url = origin.url_at("origin.test", "/").to_string();
+    let fetch = |args: &[&str]| {
+        let mut command = tool("fetch");
+        command.env("HTTPS_PROXY", format!("http://{}", proxy.addr())).env_remove("https_proxy");
+        command.env_remove("NO_PROXY").env_remove("no_proxy").args(args);
+        run(&mut command)
+    };
+
+    let (code, stdout, stderr) = fetch(&[&url, "-v", "--cacert", ca.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (0, "hello"), "{stderr}");
+    for line in [
+        format!("* via proxy http://{}", proxy.addr()),
+        "* TLS: TLSv1_3".into(),
+        "* ALPN: server accepted http/1.1".into(),
+        "* certificate subject:".into(),
+    ] {
+        assert!(stderr.contains(&line), "{line:?} missing from:\n{stderr}");
+    }
+
+    let (code, stdout, stderr) = fetch(&[&url, "-k"]);
+    assert_eq!((code, stdout.as_str()), (0, "hello"), "{stderr}");
+    let (code, _, stderr) = fetch(&[&url]);
+    assert_eq!(code, 60, "the system does not trust the test CA: {stderr}");
+
+    let refusing = Server::start(|conn| {
+        conn.read_head()?;
+        conn.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+    });
+    let (code, _, stderr) = run(tool("fetch").args([&url, "-x", &format!("http://{}", refusing.addr())]));
+    assert_eq!(code, 97, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fetch_sends_a_body_from_a_file() {
     let server = Server::start(|conn| {
