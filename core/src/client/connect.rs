@@ -292,3 +292,61 @@ async fn race<'a, R: Runtime>(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, RandomState};
+
+    use super::*;
+
+    fn target(url: &str, proxy: Option<&str>) -> Target {
+        let uri: http::Uri = url.parse().unwrap();
+        let proxy = proxy.map(|p| Arc::new(Proxy::parse(p).unwrap()));
+        Target::new(uri.scheme().unwrap().clone(), uri.authority().unwrap().clone()).with_proxy(proxy)
+    }
+
+    /// docs/security.md G8, docs/go-transport.md POOL-10.
+    #[test]
+    fn pool_key_includes_scheme_and_proxy_credentials() {
+        let hasher = RandomState::new();
+        let same = |a: &Target, b: &Target| {
+            let equal = a == b;
+            if equal {
+                assert_eq!(hasher.hash_one(a), hasher.hash_one(b), "{a} and {b} are equal: same hash");
+            }
+            equal
+        };
+        let proxy = Some("http://u:p@proxy:3128");
+        assert!(same(&target("http://a.test", None), &target("http://A.TEST", None)));
+        assert!(!same(&target("http://a.test", None), &target("https://a.test", None)));
+        assert!(!same(&target("http://a.test", None), &target("http://a.test", proxy)));
+        // Forwarded: one pool per proxy, whatever the origin.
+        assert!(same(&target("http://a.test", proxy), &target("http://b.test:81", proxy)));
+        assert!(target("http://a.test", proxy).is_forwarded());
+        // Tunneled: one pool per origin and proxy.
+        assert!(!same(&target("https://a.test", proxy), &target("https://b.test", proxy)));
+        assert!(!same(
+            &target("http://a.test", Some("socks5://proxy")),
+            &target("http://b.test", Some("socks5://proxy"))
+        ));
+        // Other credentials, another pool.
+        assert!(!same(
+            &target("http://a.test", proxy),
+            &target("http://a.test", Some("http://u:q@proxy:3128"))
+        ));
+        assert!(!same(
+            &target("https://a.test", proxy),
+            &target("https://a.test", Some("http://proxy:3128"))
+        ));
+    }
+
+    #[test]
+    fn tunnel_target_is_host_and_port_with_brackets() {
+        assert_eq!(target("https://a.test", None).host_port(), "a.test:443");
+        assert_eq!(target("http://[::1]:8080", None).host_port(), "[::1]:8080");
+        assert_eq!(
+            target("https://a.test", Some("http://u:p@proxy")).to_string(),
+            "https://a.test via http://proxy:80"
+        );
+    }
+}
