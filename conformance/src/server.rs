@@ -269,7 +269,7 @@ impl ServerConn {
     /// what the client sent past the last head read, then copies bytes both
     /// ways until either side closes. One thread, polling both sides with
     /// short read timeouts, so the same code relays over TCP and TLS; gives
-    /// up after [`READ_TIMEOUT`] without traffic.
+    /// up after `READ_TIMEOUT` (10 s) without traffic.
     pub fn relay(&mut self, to: SocketAddr) -> io::Result<()> {
         const POLL: Duration = Duration::from_millis(2);
         let mut upstream = TcpStream::connect(to)?;
