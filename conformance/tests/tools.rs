@@ -64,6 +64,30 @@ fn load_prints_a_readable_summary() {
     assert_eq!(server.accepted(), 2);
 }
 
+/// `load` over https: `--cacert`, and a handshake per connection, counted.
+#[test]
+fn load_over_https_counts_handshakes() {
+    let pki = roundtrip_conformance::tls::Pki::new(&["localhost"]);
+    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+        while conn.read_request()?.is_some() {
+            conn.respond(b"0123456789")?;
+        }
+        Ok(())
+    });
+    let dir = std::env::temp_dir().join(format!("roundtrip-load-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).unwrap();
+    let url = server.url_at("localhost", "/x").to_string();
+    let args = [url.as_str(), "-n", "6", "-c", "2", "--close", "--json", "--cacert", ca.to_str().unwrap()];
+    let (code, stdout, stderr) = run(tool("load").args(args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"requests\":6,\"errors\":0"), "{stdout}");
+    assert!(stdout.contains("\"handshakes\":6"), "{stdout}");
+    assert_eq!(server.accepted(), 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn load_rejects_bad_input_with_one_line() {
     let (code, _, stderr) = run(tool("load").args(["ftp://x", "-n", "1"]));

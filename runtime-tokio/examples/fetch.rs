@@ -16,6 +16,9 @@
 //! certificate not accepted, 77 unreadable `--cacert`, 97 the proxy refused
 //! or failed, 1 anything else.
 
+#[path = "common/tls.rs"]
+mod tls;
+
 use std::fs::File;
 use std::future::poll_fn;
 use std::io::{IsTerminal, Read, Write};
@@ -31,7 +34,7 @@ use http::uri::Scheme;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body::{Body as _, Frame, SizeHint};
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip_tokio::{Client, ClientBuilder, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
+use roundtrip_tokio::{Client, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
 
 /// Sends one HTTP/1.1 request and writes the response body.
 #[derive(Parser, Debug)]
@@ -131,7 +134,7 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         }
     }
     builder = builder.proxies(proxies);
-    builder = tls(builder, &args)?;
+    builder = tls::configure(builder, args.cacert.as_deref(), args.insecure).map_err(|e| Failure(77, e))?;
     let client = builder.build();
 
     let (body, has_body) = request_body(&args)?;
@@ -265,40 +268,6 @@ fn proxies(args: &Args) -> Result<Proxies, Failure> {
         proxies = proxies.no_proxy(NoProxy::parse(list));
     }
     Ok(proxies)
-}
-
-/// `--cacert` and `--insecure`.
-#[cfg(feature = "rustls")]
-fn tls(mut builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    if let Some(path) = &args.cacert {
-        let bad =
-            |e: &dyn std::fmt::Display| Failure(77, format!("cannot read CA certificates from {path}: {e}"));
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
-            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
-        }
-        if roots.is_empty() {
-            return Err(bad(&"no certificate in the file"));
-        }
-        builder = builder
-            .tls_config(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth());
-    }
-    if args.insecure {
-        builder = builder.danger_accept_invalid_certificates();
-    }
-    Ok(builder)
-}
-
-#[cfg(not(feature = "rustls"))]
-fn tls(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
-    match args.cacert.is_some() || args.insecure {
-        true => {
-            Err(Failure(1, "--cacert and --insecure need this tool built with the rustls feature".into()))
-        }
-        false => Ok(builder),
-    }
 }
 
 /// What `-v` shows of a TLS connection, as curl does.

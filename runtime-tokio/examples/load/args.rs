@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 #[derive(Parser, Debug)]
 #[command(name = "load", version)]
 pub(crate) struct Args {
-    /// Target URL (http://...). Omit to load the embedded server.
+    /// Target URL (http://... or https://...). Omit to load the embedded server.
     pub url: Option<String>,
     /// The target URL as an option (the comparison harness's contract).
     #[arg(long = "url", conflicts_with = "url")]
@@ -47,6 +47,12 @@ pub(crate) struct Args {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// For https: trust the CA certificates in this PEM file instead of the system's.
+    #[arg(long)]
+    pub cacert: Option<String>,
+    /// For https: accept any server certificate (no verification at all).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
 }
 
 /// The runtime adapter to use.
@@ -71,6 +77,8 @@ pub(crate) struct Plan {
     pub connections: usize,
     pub close: bool,
     pub progress: bool,
+    pub cacert: Option<String>,
+    pub insecure: bool,
 }
 
 impl Args {
@@ -80,8 +88,11 @@ impl Args {
             None => None,
             Some(url) => {
                 let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-                if uri.scheme_str() != Some("http") || uri.host().is_none() {
-                    return Err(format!("bad URL {url:?}: need http://host[:port]/path"));
+                if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+                    return Err(format!("bad URL {url:?}: need http[s]://host[:port]/path"));
+                }
+                if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
+                    return Err("https:// needs this tool built with the rustls feature".into());
                 }
                 Some(uri)
             }
@@ -116,6 +127,8 @@ impl Args {
             connections: self.connections,
             close: self.close,
             progress: !self.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
         })
     }
 }

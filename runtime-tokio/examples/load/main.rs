@@ -3,6 +3,7 @@
 //!     cargo load                                   # loads an embedded loopback server
 //!     cargo load http://127.0.0.1:8080/small -c 64 -n 100000
 //!     cargo load URL --duration 10s --method POST --body-bytes 65536 --json
+//!     cargo load https://127.0.0.1:8443/small --cacert ca.pem -c 8 --close
 //!
 //! With `--json` it prints one line, `{"client","requests","errors","elapsed_s",
 //! "bytes",...}`, the contract of the comparison harness (docs/bench.md).
@@ -12,6 +13,8 @@ mod cpu;
 mod report;
 mod run;
 mod server;
+#[path = "../common/tls.rs"]
+mod tls;
 
 use std::process::ExitCode;
 

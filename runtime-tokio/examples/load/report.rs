@@ -121,6 +121,15 @@ impl Summary {
         self.stats.latency.value_at_quantile(q) as f64 / 1000.0
     }
 
+    fn is_tls(&self) -> bool {
+        self.target.scheme() == Some(&http::uri::Scheme::HTTPS)
+    }
+
+    /// TLS handshakes: one per connection opened to an https target.
+    fn handshakes(&self) -> u64 {
+        if self.is_tls() { self.pool.dials } else { 0 }
+    }
+
     fn reuse_rate(&self) -> f64 {
         if self.requests == 0 { 0.0 } else { self.pool.reuses as f64 / self.requests as f64 }
     }
@@ -153,9 +162,10 @@ impl Summary {
                 if self.embedded { ", embedded server included" } else { "" }
             );
         }
+        let handshakes = if self.is_tls() { " (each a TLS handshake)" } else { "" };
         let _ = writeln!(
             out,
-            "Connections:   {} opened, reuse rate {:.2}%",
+            "Connections:   {} opened{handshakes}, reuse rate {:.2}%",
             self.pool.dials,
             self.reuse_rate() * 100.0
         );
@@ -217,7 +227,7 @@ impl Summary {
         format!(
             concat!(
                 "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
-                "\"cpu_s\":{},\"connections\":{},\"reuse_rate\":{:.4},",
+                "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"reuse_rate\":{:.4},",
                 "\"latency_ms\":{{\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"max\":{:.3}}},",
                 "\"status\":{{{}}},\"error_kinds\":{{{}}}}}"
             ),
@@ -227,6 +237,7 @@ impl Summary {
             self.stats.bytes,
             cpu,
             self.pool.dials,
+            self.handshakes(),
             self.reuse_rate(),
             self.percentile_ms(0.5),
             self.percentile_ms(0.9),

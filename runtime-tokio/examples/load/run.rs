@@ -78,6 +78,7 @@ where
             (url, true)
         }
     };
+    let builder = crate::tls::configure(builder, plan.cacert.as_deref(), plan.insecure)?;
     let client = builder
         .max_conns_per_host(plan.connections)
         .max_idle_per_host(plan.connections)
