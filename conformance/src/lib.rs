@@ -14,13 +14,13 @@
 #![forbid(unsafe_code)]
 #![allow(missing_docs)]
 
+pub mod daemon;
 pub mod engine;
 pub mod faults;
 pub mod scenario;
 pub mod scenarios;
 pub mod server;
 pub mod socks;
-pub mod squid;
 pub mod sync;
 #[cfg(test)]
 mod targets;

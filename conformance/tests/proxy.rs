@@ -4,9 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use roundtrip_conformance::daemon::Daemon;
 use roundtrip_conformance::server::{ReceivedRequest, Server};
 use roundtrip_conformance::socks::{SocksAddr, SocksBehavior, SocksServer};
-use roundtrip_conformance::squid::Squid;
 use roundtrip_conformance::tls::Pki;
 use roundtrip_conformance::watchdog;
 use roundtrip_core::client::{Client, ClientBuilder, Runtime};
@@ -247,11 +247,11 @@ async fn socks5_refusals_are_typed_errors<R: Runtime + Default>() {
 /// A real squid: forwarding an `http` request, and a `CONNECT` tunnel to a
 /// TLS origin, each twice over one pooled connection.
 async fn through_squid<R: Runtime + Default>() {
-    let squid = Squid::start(&["origin.test"]);
+    let squid = Daemon::squid(&["origin.test"]);
     let plain = Server::ok(b"plain");
     let pki = Pki::new(&["origin.test"]);
     let tls = tls_origin(&pki);
-    let proxy = Proxy::parse(&squid.url()).unwrap();
+    let proxy = Proxy::parse(&format!("http://{}", squid.addr())).unwrap();
     let client =
         build(ClientBuilder::with_runtime(R::default()).tls_config(pki.client_config()).proxy(proxy));
     for _ in 0..2 {
@@ -263,8 +263,30 @@ async fn through_squid<R: Runtime + Default>() {
     // `origin.test` resolves only in squid's hosts file: these answers
     // came through squid. It logs a tunnel when it closes, a GET at once.
     assert_eq!(tls.accepted(), 1, "the tunnel is reused");
-    let log = squid.access_log();
+    let log = squid.file("access.log");
     assert_eq!(log.matches("GET http://origin.test:").count(), 2, "{log}");
+}
+
+/// A real SOCKS5 server (dante): `socks5h` and `socks5`, plain and TLS
+/// origins, tunnels reused.
+async fn through_dante<R: Runtime + Default>() {
+    let dante = Daemon::dante();
+    let plain = Server::ok(b"plain");
+    let pki = Pki::new(&["localhost", "127.0.0.1"]);
+    let tls = tls_origin(&pki);
+    for scheme in ["socks5h", "socks5"] {
+        let proxy = Proxy::parse(&format!("{scheme}://{}", dante.addr())).unwrap();
+        let client =
+            build(ClientBuilder::with_runtime(R::default()).tls_config(pki.client_config()).proxy(proxy));
+        for _ in 0..2 {
+            let body = client.get(plain.url("/")).await.unwrap().into_body();
+            assert_eq!(body.bytes(64).await.unwrap(), "plain", "{scheme}");
+            let body = client.get(tls.url_at("127.0.0.1", "/")).await.unwrap().into_body();
+            assert_eq!(body.bytes(64).await.unwrap(), "hello", "{scheme}");
+        }
+        assert_eq!(client.pool_stats().reuses, 2, "{scheme}: both tunnels reused");
+    }
+    assert_eq!((plain.accepted(), tls.accepted()), (2, 2));
 }
 
 macro_rules! on_every_runtime {
@@ -300,4 +322,5 @@ on_every_runtime!(
     socks5_sends_an_address_and_credentials,
     socks5_refusals_are_typed_errors,
     through_squid,
+    through_dante,
 );

@@ -1,0 +1,148 @@
+//! Real servers from Debian on loopback, for the proxy tests: squid (HTTP
+//! forwarding and `CONNECT`) and dante (SOCKS5). Each is started per test on
+//! a free port with a configuration of our own, in a directory of its own,
+//! and killed when dropped. `.ci/run` installs them when they are missing.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a daemon may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running daemon.
+#[derive(Debug)]
+pub struct Daemon {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Daemon {
+    /// squid with no cache, every request allowed, `CONNECT` to any port,
+    /// and `names` resolving to 127.0.0.1 through its own hosts file (no DNS
+    /// is asked).
+    pub fn squid(names: &[&str]) -> Daemon {
+        Self::start("squid", "squid", "cache.log", |dir, port| {
+            let hosts = names.iter().map(|name| format!("127.0.0.1 {name}\n")).collect::<String>();
+            fs::write(dir.join("hosts"), hosts).expect("squid's hosts file");
+            let d = dir.display();
+            let config = format!(
+                "http_port 127.0.0.1:{port}\n\
+                 http_access allow all\n\
+                 cache deny all\n\
+                 pid_filename none\n\
+                 pinger_enable off\n\
+                 access_log stdio:{d}/access.log\n\
+                 cache_log {d}/cache.log\n\
+                 coredump_dir {d}\n\
+                 shutdown_lifetime 0 seconds\n\
+                 hosts_file {d}/hosts\n\
+                 dns_nameservers 127.0.0.1\n"
+            );
+            fs::write(dir.join("squid.conf"), config).expect("squid's configuration");
+            vec!["-N".into(), "-f".into(), dir.join("squid.conf").display().to_string()]
+        })
+    }
+
+    /// dante's `danted`, a SOCKS5 server without authentication, for
+    /// clients and destinations on loopback.
+    pub fn dante() -> Daemon {
+        Self::start("danted", "dante-server", "danted.log", |dir, port| {
+            let config = format!(
+                "logoutput: {}/danted.log\n\
+                 internal: 127.0.0.1 port = {port}\n\
+                 external: 127.0.0.1\n\
+                 socksmethod: none\n\
+                 clientmethod: none\n\
+                 user.unprivileged: nobody\n\
+                 client pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 }}\n\
+                 socks pass {{ from: 127.0.0.0/8 to: 127.0.0.0/8 }}\n",
+                dir.display()
+            );
+            fs::write(dir.join("danted.conf"), config).expect("dante's configuration");
+            vec!["-N".into(), "1".into(), "-f".into(), dir.join("danted.conf").display().to_string()]
+        })
+    }
+
+    /// Starts `binary` (from `/usr/sbin`, Debian package `package`) with the
+    /// arguments `setup` returns after writing its files into the daemon's
+    /// directory; waits until it listens on the port. Panics with its log
+    /// (`log`, in the directory) if it does not come up.
+    fn start(
+        binary: &str,
+        package: &str,
+        log: &str,
+        setup: impl FnOnce(&Path, u16) -> Vec<String>,
+    ) -> Daemon {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = ["/usr/sbin", "/usr/local/sbin", "/usr/bin"]
+            .into_iter()
+            .map(|dir| Path::new(dir).join(binary))
+            .find(|path| path.exists())
+            .unwrap_or_else(|| {
+                panic!("{binary} is not installed: `apt-get install {package}` (.ci/run does)")
+            });
+        let dir = std::env::temp_dir().join(format!(
+            "roundtrip-{binary}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        fs::create_dir_all(&dir).expect("the daemon's directory");
+        // Run as root, the daemon drops to its own user, which must write here.
+        set_mode(&dir);
+        // A port that was free a moment ago; the daemon binds it itself.
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let args = setup(&dir, port);
+        let mut child = Command::new(&path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let started = Instant::now();
+        // No readiness signal to await: poll the port, bounded.
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || started.elapsed() > START_TIMEOUT {
+                let _ = child.kill();
+                let log = fs::read_to_string(dir.join(log)).unwrap_or_default();
+                panic!("{binary} did not start on port {port} ({exited:?}):\n{log}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        Daemon { child, port, dir }
+    }
+
+    /// `127.0.0.1:port`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A file the daemon wrote in its directory (a log), or "".
+    pub fn file(&self, name: &str) -> String {
+        fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o777));
+}
+
+#[cfg(not(unix))]
+fn set_mode(_dir: &Path) {}
