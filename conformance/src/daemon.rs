@@ -1,5 +1,5 @@
-//! Real servers from Debian on loopback, for the proxy tests: squid (HTTP
-//! forwarding and `CONNECT`) and dante (SOCKS5). Each is started per test on
+//! Real servers from Debian on loopback, for the proxy and tool tests: squid
+//! (HTTP forwarding and `CONNECT`), dante (SOCKS5) and nginx (TLS). Each is started per test on
 //! a free port with a configuration of our own, in a directory of its own,
 //! and killed when dropped. `.ci/run` installs them when they are missing.
 
@@ -66,6 +66,35 @@ impl Daemon {
             );
             fs::write(dir.join("danted.conf"), config).expect("dante's configuration");
             vec!["-N".into(), "1".into(), "-f".into(), dir.join("danted.conf").display().to_string()]
+        })
+    }
+
+    /// nginx serving `hello\n` at every path over TLS (1.2 and 1.3) with
+    /// `pki`'s certificate, keep-alive on.
+    pub fn nginx_tls(pki: &crate::tls::Pki) -> Daemon {
+        Self::start("nginx", "nginx", "error.log", |dir, port| {
+            fs::write(dir.join("chain.pem"), pki.chain_pem()).expect("nginx's certificate");
+            fs::write(dir.join("key.pem"), pki.key_pem()).expect("nginx's key");
+            let d = dir.display();
+            let config = format!(
+                "daemon off;\n\
+                 worker_processes 1;\n\
+                 pid {d}/nginx.pid;\n\
+                 error_log {d}/error.log;\n\
+                 events {{}}\n\
+                 http {{\n\
+                   access_log off;\n\
+                   server {{\n\
+                     listen 127.0.0.1:{port} ssl;\n\
+                     ssl_certificate {d}/chain.pem;\n\
+                     ssl_certificate_key {d}/key.pem;\n\
+                     ssl_protocols TLSv1.2 TLSv1.3;\n\
+                     location / {{ return 200 \"hello\\n\"; }}\n\
+                   }}\n\
+                 }}\n"
+            );
+            fs::write(dir.join("nginx.conf"), config).expect("nginx's configuration");
+            vec!["-c".into(), dir.join("nginx.conf").display().to_string(), "-p".into(), d.to_string()]
         })
     }
 

@@ -17,6 +17,8 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub struct Pki {
     ca: CertificateDer<'static>,
     ca_pem: String,
+    leaf_pem: String,
+    key_pem: String,
     leaf: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
 }
@@ -33,6 +35,8 @@ impl Pki {
         Pki {
             ca: ca.der().clone(),
             ca_pem: ca.pem(),
+            leaf_pem: leaf.pem(),
+            key_pem: key.serialize_pem(),
             leaf: leaf.der().clone(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         }
@@ -41,6 +45,16 @@ impl Pki {
     /// The CA certificate in PEM, for a tool's `--cacert`.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
+    }
+
+    /// The leaf and the CA in PEM, leaf first: a server's chain file.
+    pub fn chain_pem(&self) -> String {
+        format!("{}{}", self.leaf_pem, self.ca_pem)
+    }
+
+    /// The leaf's private key in PEM (PKCS#8).
+    pub fn key_pem(&self) -> &str {
+        &self.key_pem
     }
 
     /// A client configuration that trusts this CA and nothing else.

@@ -214,6 +214,31 @@ fn fetch_reaches_https_through_the_environment_proxy() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The tools against a real TLS server: nginx with `ssl` on loopback.
+#[test]
+fn fetch_and_load_against_nginx_over_tls() {
+    let pki = roundtrip_conformance::tls::Pki::new(&["localhost"]);
+    let nginx = roundtrip_conformance::daemon::Daemon::nginx_tls(&pki);
+    let dir = std::env::temp_dir().join(format!("roundtrip-nginx-tools-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).unwrap();
+    let ca = ca.to_str().unwrap();
+    let url = format!("https://{}/", nginx.addr().replace("127.0.0.1", "localhost"));
+
+    let (code, stdout, stderr) = run(tool("fetch").args([&url, "-v", "--cacert", ca]));
+    assert_eq!((code, stdout.as_str()), (0, "hello\n"), "{stderr}");
+    for line in ["* TLS: TLSv1_3", "* ALPN: server accepted http/1.1", "< server: nginx"] {
+        assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
+    }
+    let (code, stdout, stderr) =
+        run(tool("load").args([&url, "-n", "200", "-c", "2", "--json", "--cacert", ca]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"requests\":200,\"errors\":0"), "{stdout}");
+    assert!(stdout.contains("\"handshakes\":2"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fetch_sends_a_body_from_a_file() {
     let server = Server::start(|conn| {
