@@ -16,6 +16,7 @@
 
 pub mod daemon;
 pub mod engine;
+mod failures;
 pub mod faults;
 pub mod scenario;
 pub mod scenarios;
@@ -26,3 +27,31 @@ pub mod sync;
 mod targets;
 pub mod tls;
 pub mod watchdog;
+
+/// Declares one `#[test]` per async test function and runtime: Tokio's
+/// current-thread and multi-thread (2 workers) runtimes and smol, each under
+/// the watchdog. The functions are generic over the runtime
+/// (`async fn name<R: Runtime + Default>()`). For test files of this crate,
+/// which have the adapters as dev-dependencies.
+#[macro_export]
+macro_rules! on_every_runtime {
+    ($($name:ident),* $(,)?) => {
+        mod tokio_current_thread {
+            $(#[test] fn $name() {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                $crate::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
+            })*
+        }
+        mod tokio_multi_thread {
+            $(#[test] fn $name() {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                $crate::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
+            })*
+        }
+        mod smol {
+            $(#[test] fn $name() {
+                $crate::watchdog::test(|| ::smol::block_on(super::$name::<roundtrip_smol::Smol>()));
+            })*
+        }
+    };
+}

@@ -5,9 +5,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::failures::Failures;
 use std::thread;
 use std::time::Duration;
 
@@ -339,7 +340,7 @@ pub struct Server {
     accepted: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
-    failures: Arc<Mutex<Vec<String>>>,
+    failures: Failures,
 }
 
 impl Server {
@@ -372,7 +373,7 @@ impl Server {
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler = Arc::new(handler);
-        let failures = Arc::new(Mutex::new(Vec::new()));
+        let failures = Failures::default();
         let (a, r, s, f) = (accepted.clone(), received.clone(), stop.clone(), failures.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
@@ -396,16 +397,7 @@ impl Server {
                         }
                     };
                     let mut conn = ServerConn { stream, aborted: false, buf: Vec::new(), index, received };
-                    let outcome = panic::catch_unwind(AssertUnwindSafe(|| handler(&mut conn)));
-                    let failure = match outcome {
-                        Ok(Ok(())) => return,
-                        Ok(Err(error)) if client_left(&error) => return,
-                        Ok(Err(error)) => format!("connection {index}: handler failed: {error}"),
-                        Err(panic) => {
-                            format!("connection {index}: handler panicked: {}", panic_message(&*panic))
-                        }
-                    };
-                    failures.lock().unwrap_or_else(PoisonError::into_inner).push(failure);
+                    failures.run(&format!("connection {index}"), || handler(&mut conn));
                 });
             }
         });
@@ -450,23 +442,8 @@ impl Server {
 
     /// Panics with every handler failure so far.
     pub fn check(&self) {
-        let failures = std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
-        assert!(failures.is_empty(), "the scripted server failed:\n  {}", failures.join("\n  "));
+        self.failures.check("scripted server");
     }
-}
-
-/// Whether `error` only means that the client closed or reset the connection.
-fn client_left(error: &io::Error) -> bool {
-    use io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    matches!(error.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof)
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or(panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("?")
 }
 
 impl Drop for Server {

@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
+
+use crate::failures::Failures;
 
 /// How long a read or a connect may block before the test is considered hung.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,7 +141,7 @@ pub struct SocksServer {
     accepted: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<SocksRequest>>>,
     stop: Arc<AtomicBool>,
-    failures: Arc<Mutex<Vec<String>>>,
+    failures: Failures,
 }
 
 impl SocksServer {
@@ -155,7 +156,7 @@ impl SocksServer {
         let accepted = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let failures = Arc::new(Mutex::new(Vec::new()));
+        let failures = Failures::default();
         let behavior = Arc::new(behavior);
         let (a, r, s, f) = (accepted.clone(), requests.clone(), stop.clone(), failures.clone());
         thread::spawn(move || {
@@ -176,17 +177,8 @@ impl SocksServer {
                 };
                 let failures = f.clone();
                 thread::spawn(move || {
-                    let outcome = panic::catch_unwind(AssertUnwindSafe(|| conn.serve()));
+                    failures.run(&format!("SOCKS connection {index}"), || conn.serve());
                     conn.record();
-                    let failure = match outcome {
-                        Ok(Ok(())) => return,
-                        Ok(Err(error)) if client_left(&error) => return,
-                        Ok(Err(error)) => format!("SOCKS connection {index}: {error}"),
-                        Err(panic) => {
-                            format!("SOCKS connection {index}: panicked: {}", panic_message(&*panic))
-                        }
-                    };
-                    failures.lock().unwrap_or_else(PoisonError::into_inner).push(failure);
                 });
             }
         });
@@ -217,8 +209,7 @@ impl SocksServer {
 
     /// Panics with every connection failure so far.
     pub fn check(&self) {
-        let failures = std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
-        assert!(failures.is_empty(), "the SOCKS5 server failed:\n  {}", failures.join("\n  "));
+        self.failures.check("SOCKS5 server");
     }
 }
 
@@ -426,20 +417,6 @@ fn percent_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// Whether `error` only means that the client closed or reset the connection.
-fn client_left(error: &io::Error) -> bool {
-    use io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    matches!(error.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof)
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or(panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("?")
 }
 
 #[cfg(test)]

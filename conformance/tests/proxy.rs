@@ -289,29 +289,7 @@ async fn through_dante<R: Runtime + Default>() {
     assert_eq!((plain.accepted(), tls.accepted()), (2, 2));
 }
 
-macro_rules! on_every_runtime {
-    ($($name:ident),* $(,)?) => {
-        mod tokio_current_thread {
-            $(#[test] fn $name() {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
-            })*
-        }
-        mod tokio_multi_thread {
-            $(#[test] fn $name() {
-                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
-            })*
-        }
-        mod smol {
-            $(#[test] fn $name() {
-                roundtrip_conformance::watchdog::test(|| ::smol::block_on(super::$name::<roundtrip_smol::Smol>()));
-            })*
-        }
-    };
-}
-
-on_every_runtime!(
+roundtrip_conformance::on_every_runtime!(
     http_is_forwarded_in_absolute_form_on_one_connection,
     https_goes_through_a_connect_tunnel,
     refused_connect_is_a_typed_error_with_status_and_fields,

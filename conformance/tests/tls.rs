@@ -201,29 +201,7 @@ async fn http_and_https_never_share_a_connection<R: Runtime + Default>() {
     assert_eq!(server.accepted(), 2);
 }
 
-macro_rules! on_every_runtime {
-    ($($name:ident),* $(,)?) => {
-        mod tokio_current_thread {
-            $(#[test] fn $name() {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
-            })*
-        }
-        mod tokio_multi_thread {
-            $(#[test] fn $name() {
-                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                roundtrip_conformance::watchdog::test(|| runtime.block_on(super::$name::<roundtrip_tokio::Tokio>()));
-            })*
-        }
-        mod smol {
-            $(#[test] fn $name() {
-                roundtrip_conformance::watchdog::test(|| ::smol::block_on(super::$name::<roundtrip_smol::Smol>()));
-            })*
-        }
-    };
-}
-
-on_every_runtime!(
+roundtrip_conformance::on_every_runtime!(
     get_reuses_one_tls_connection,
     ip_literal_host,
     untrusted_certificate_is_a_certificate_error,
