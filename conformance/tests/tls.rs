@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use roundtrip_conformance::server::{Server, ServerConn};
+use roundtrip_conformance::server::{Server, ServerConn, Transport};
 use roundtrip_conformance::sync::Signal;
 use roundtrip_conformance::tls::Pki;
 use roundtrip_conformance::watchdog;
@@ -160,6 +160,28 @@ async fn close_mid_body_is_an_error<R: Runtime + Default>() {
     assert!(body.bytes(64).await.is_err());
 }
 
+/// A forged record mid-body (it fails authentication, RFC 8446 §5.2): the
+/// body fails with the TLS error itself, not a bare "read failed".
+async fn bad_record_mid_body_is_a_tls_error<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+        conn.read_head()?;
+        conn.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhell")?;
+        let Transport::Tls(tls) = conn.stream() else { unreachable!("a TLS server") };
+        // An application-data record header, then 32 bytes no key made.
+        let forged = [&[0x17, 0x03, 0x03, 0x00, 0x20][..], &[0xAB; 32]].concat();
+        std::io::Write::write_all(&mut tls.sock, &forged)?;
+        conn.close_without_notify();
+        Ok(())
+    });
+    // The forged record may arrive with the head or after it.
+    let error = match client::<R>(&pki).get(server.url_at("localhost", "/")).await {
+        Ok(response) => response.into_body().bytes(64).await.expect_err("a forged record"),
+        Err(error) => error,
+    };
+    assert_eq!(error.tls_error().map(|e| e.kind()), Some(TlsErrorKind::Protocol), "{error:?}");
+}
+
 /// A server that closes an idle pooled connection with `close_notify`: the
 /// probe before reuse sees it and the next request dials afresh.
 async fn close_notify_on_an_idle_connection_is_seen_before_reuse<R: Runtime + Default>() {
@@ -212,6 +234,7 @@ roundtrip_conformance::on_every_runtime!(
     silent_server_is_a_handshake_timeout,
     close_delimited_body_needs_close_notify,
     close_mid_body_is_an_error,
+    bad_record_mid_body_is_a_tls_error,
     close_notify_on_an_idle_connection_is_seen_before_reuse,
     http_and_https_never_share_a_connection,
 );

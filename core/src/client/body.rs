@@ -166,7 +166,7 @@ impl<R: Runtime> Streaming<R> {
                 Ok(BodyChunk::Trailers(trailers)) => return Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
                 Ok(BodyChunk::End) => return Poll::Ready(None),
                 Ok(BodyChunk::Pending) => {}
-                Err(e) => return Poll::Ready(Some(Err(Error::exchange(e)))),
+                Err(e) => return Poll::Ready(Some(Err(Error::exchange(e, conn.take_io_error())))),
             }
             progress |= conn.drive(cx, now, &runtime, &mut self.timer);
             while let Some(event) = conn.proto.poll_event() {

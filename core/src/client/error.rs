@@ -107,10 +107,14 @@ impl Error {
         Self::new(Kind::Io, sent, Some(source.into()))
     }
 
-    /// Maps a connection's account of a failed exchange.
-    pub(crate) fn exchange(error: ExchangeError) -> Self {
+    /// Maps a connection's account of a failed exchange; `io` is the
+    /// transport's error behind an I/O failure, when the driver kept it.
+    pub(crate) fn exchange(error: ExchangeError, io: Option<io::Error>) -> Self {
         let sent = error.request_bytes_written;
         match error.kind {
+            ExchangeErrorKind::Io { kind, .. } if io.as_ref().is_some_and(|e| e.kind() == kind) => {
+                Self::new(Kind::Io, sent, io.map(Into::into))
+            }
             ExchangeErrorKind::Protocol(e) => Self::protocol(e, sent),
             ExchangeErrorKind::Timeout(TimeoutKind::ResponseHead) => {
                 Self::timeout(Timeout::ResponseHead, sent)

@@ -60,6 +60,10 @@ pub(crate) struct Conn {
     io: Box<dyn Io>,
     pub(crate) proto: Box<Connection>,
     flush_pending: bool,
+    /// The transport's last error, kept whole: the connection state machine
+    /// takes only its kind, and a TLS alert or a bad record mid-body should
+    /// reach the caller as what it is.
+    io_error: Option<io::Error>,
     /// Given to each response, as Go's `Response.TLS`.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<TlsInfo>>,
@@ -71,6 +75,7 @@ impl Conn {
             io: dialed.io,
             proto: Box::new(proto),
             flush_pending: false,
+            io_error: None,
             #[cfg(feature = "rustls")]
             tls: dialed.tls,
         }
@@ -116,6 +121,7 @@ impl Conn {
                 Poll::Ready(Err(e)) => {
                     drop(tx);
                     self.proto.handle_io_error(now, Direction::Write, e.kind());
+                    self.io_error = Some(e);
                     return true;
                 }
                 Poll::Pending => return progress,
@@ -127,6 +133,7 @@ impl Conn {
                 Poll::Ready(Err(e)) => {
                     self.flush_pending = false;
                     self.proto.handle_io_error(now, Direction::Write, e.kind());
+                    self.io_error = Some(e);
                     return true;
                 }
                 Poll::Pending => {}
@@ -147,7 +154,10 @@ impl Conn {
                 Poll::Ready(Ok(0)) => self.proto.handle_eof(now),
                 Poll::Ready(Ok(n)) => self.proto.handle_read(now, &scratch[..n]),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => self.proto.handle_io_error(now, Direction::Read, e.kind()),
+                Poll::Ready(Err(e)) => {
+                    self.proto.handle_io_error(now, Direction::Read, e.kind());
+                    self.io_error = Some(e);
+                }
                 Poll::Pending => return false,
             }
             true
@@ -161,6 +171,11 @@ impl Conn {
         let mut cx = Context::from_waker(Waker::noop());
         self.poll_read(&mut cx, now);
         self.proto.is_reusable()
+    }
+
+    /// The transport error behind a failed exchange, taken once.
+    pub(crate) fn take_io_error(&mut self) -> Option<io::Error> {
+        self.io_error.take()
     }
 
     /// Frees what an idle connection does not need.

@@ -137,6 +137,7 @@ async fn tries<R: Runtime>(
             Ok((response, kind)) => return Ok((leased, response, kind)),
             Err(Failure::Final(error)) => return Err(error),
             Err(Failure::Exchange(error)) => {
+                let io = leased.conn().and_then(|conn| conn.take_io_error());
                 drop(leased);
                 let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
                 tracing::debug!(%error, ?decision, "request attempt failed");
@@ -145,7 +146,7 @@ async fn tries<R: Runtime>(
                     options.trace(TraceEvent::Retry);
                     continue;
                 }
-                return Err(Error::exchange(error));
+                return Err(Error::exchange(error, io));
             }
         }
     }
