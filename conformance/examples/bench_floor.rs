@@ -4,7 +4,8 @@
 //! channels (docs/bench.md, the async floor). `--runtime tokio` (default) runs on
 //! Tokio's current-thread runtime; `--runtime smol` spawns on smol's global
 //! executor from `block_on`, as the `load` tool does, because docs/bench.md judges
-//! the smol adapter against the smol floor.
+//! the smol adapter against the smol floor. The floor does no TLS: an `https`
+//! URL (or `--cacert`) panics, and bench/compare.py --tls runs no floor.
 
 #[path = "common/args.rs"]
 mod args;
@@ -62,6 +63,11 @@ struct Job {
 fn main() {
     let args = args::BenchArgs::parse();
     let uri: http::Uri = args.url.parse().expect("url");
+    assert!(
+        uri.scheme_str() == Some("http") && args.cacert.is_none(),
+        "the floor speaks plain HTTP only, not TLS: give it an http:// URL and no --cacert (got {})",
+        args.url
+    );
     let addr: SocketAddr =
         format!("{}:{}", uri.host().expect("host"), uri.port_u16().unwrap_or(80)).parse().expect("ip:port");
     let mut request = format!(

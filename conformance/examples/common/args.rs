@@ -1,5 +1,6 @@
 //! The command line every client in the comparison speaks (docs/bench.md):
-//! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--threads T] [--runtime tokio|smol]`.
+//! `CLIENT --url URL --connections C --requests N [--method M] [--body-bytes B] [--close] [--cacert FILE] [--threads T] [--runtime tokio|smol]`.
+//! `--cacert FILE` is a PEM file of the CA certificates to trust for `https` URLs.
 //! Shared by the reference clients (`#[path = "common/args.rs"]`).
 
 pub(crate) struct BenchArgs {
@@ -9,6 +10,8 @@ pub(crate) struct BenchArgs {
     pub method: String,
     pub body_bytes: usize,
     pub close: bool,
+    /// PEM file of the CA certificates trusted for `https` URLs.
+    pub cacert: Option<String>,
     pub threads: usize,
     /// The floor's runtime: `tokio` or `smol`.
     pub runtime: String,
@@ -23,6 +26,7 @@ impl BenchArgs {
             method: "GET".into(),
             body_bytes: 0,
             close: false,
+            cacert: None,
             threads: 1,
             runtime: "tokio".into(),
         };
@@ -38,6 +42,7 @@ impl BenchArgs {
                 "--threads" => args.threads = value().parse().expect("--threads"),
                 "--runtime" => args.runtime = value(),
                 "--close" => args.close = true,
+                "--cacert" => args.cacert = Some(value()),
                 other => panic!("unknown argument {other}"),
             }
         }
