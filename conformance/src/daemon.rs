@@ -70,7 +70,8 @@ impl Daemon {
     }
 
     /// nginx serving `hello\n` at every path over TLS (1.2 and 1.3) with
-    /// `pki`'s certificate, keep-alive on.
+    /// `pki`'s certificate, keep-alive on. One process (`master_process
+    /// off`), so that killing it leaves no orphaned worker behind.
     pub fn nginx_tls(pki: &crate::tls::Pki) -> Daemon {
         Self::start("nginx", "nginx", "error.log", |dir, port| {
             fs::write(dir.join("chain.pem"), pki.chain_pem()).expect("nginx's certificate");
@@ -78,7 +79,7 @@ impl Daemon {
             let d = dir.display();
             let config = format!(
                 "daemon off;\n\
-                 worker_processes 1;\n\
+                 master_process off;\n\
                  pid {d}/nginx.pid;\n\
                  error_log {d}/error.log;\n\
                  events {{}}\n\
