@@ -28,8 +28,15 @@ pub(crate) struct ClientConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) proxies: Proxies,
     /// For `https` targets over the built-in dialer; `None` refuses them.
+    /// Until `build`, `None` means "the default", made only then: loading the
+    /// system's roots costs milliseconds a caller with roots of its own
+    /// should not pay.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    /// `danger_accept_invalid_certificates`, applied at `build` to whichever
+    /// configuration is in place then.
+    #[cfg(feature = "rustls")]
+    pub(crate) accept_invalid_certificates: bool,
     #[cfg(feature = "rustls")]
     pub(crate) tls_handshake_timeout: Option<Duration>,
 }
@@ -51,7 +58,9 @@ impl Default for ClientConfig {
             drain_timeout: Duration::from_millis(100),
             proxies: Proxies::from_env(),
             #[cfg(feature = "rustls")]
-            tls: default_tls(),
+            tls: None,
+            #[cfg(feature = "rustls")]
+            accept_invalid_certificates: false,
             #[cfg(feature = "rustls")]
             tls_handshake_timeout: Some(Duration::from_secs(10)),
         }
@@ -292,14 +301,14 @@ impl<R: Runtime> ClientBuilder<R> {
     /// Turns certificate verification off: any certificate, for any name,
     /// from any issuer, expired or not, is accepted. `https` then stops
     /// nothing but a passive eavesdropper. For a tool's `--insecure` and for
-    /// tests; the name says so wherever it is called. Applies to the TLS
-    /// configuration in place when called (call it after
-    /// [`tls_config`](Self::tls_config)); handshake signatures are still
-    /// checked.
+    /// tests; the name says so wherever it is called. Applies to the
+    /// default configuration or the one given to
+    /// [`tls_config`](Self::tls_config), in either order; handshake
+    /// signatures are still checked.
     #[cfg(feature = "rustls")]
     pub fn danger_accept_invalid_certificates(mut self) -> Self {
         tracing::warn!("TLS certificate verification is off for this client");
-        self.config.tls = self.config.tls.as_deref().map(super::tls::accepting_any_certificate);
+        self.config.accept_invalid_certificates = true;
         self
     }
 
@@ -312,7 +321,16 @@ impl<R: Runtime> ClientBuilder<R> {
     }
 
     /// The client.
-    pub fn build(self) -> Client<R> {
+    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS settles its configuration"))]
+    pub fn build(mut self) -> Client<R> {
+        #[cfg(feature = "rustls")]
+        {
+            let config = &mut self.config;
+            config.tls = config.tls.take().or_else(default_tls);
+            if config.accept_invalid_certificates {
+                config.tls = config.tls.as_deref().map(super::tls::accepting_any_certificate);
+            }
+        }
         Client::from_parts(self.runtime, self.config, self.connector)
     }
 }
