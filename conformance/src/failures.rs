@@ -17,8 +17,8 @@ impl Failures {
         let failure = match panic::catch_unwind(AssertUnwindSafe(script)) {
             Ok(Ok(())) => return,
             Ok(Err(error)) if client_left(&error) => return,
-            Ok(Err(error)) => format!("{label}: failed: {error}"),
-            Err(panic) => format!("{label}: panicked: {}", panic_message(&*panic)),
+            Ok(Err(error)) => format!("{label}: handler failed: {error}"),
+            Err(panic) => format!("{label}: handler panicked: {}", panic_message(&*panic)),
         };
         self.0.lock().unwrap_or_else(PoisonError::into_inner).push(failure);
     }
