@@ -105,7 +105,7 @@ pub async fn post_with_length_echoed_chunked<R: Runtime + Default>() {
     });
     let client = Client::<R>::new();
     watch(&client);
-    let response = client.post(server.url("/echo"), "hello world").await.unwrap();
+    let response = client.post(server.url("/echo")).body("hello world").await.unwrap();
     assert_eq!(response.into_body().bytes(1024).await.unwrap(), "hello world");
 }
 
@@ -201,7 +201,7 @@ pub async fn stale_connection_post_that_was_written_is_not_retried<R: Runtime + 
     let client = Client::<R>::new();
     watch(&client);
     client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
-    let error = client.post(server.url("/"), "payload").await.unwrap_err();
+    let error = client.post(server.url("/")).body("payload").await.unwrap_err();
     assert!(error.is_closed(), "{error}");
     assert!(!error.is_retryable(), "the POST reached the server");
     assert_eq!(server.accepted(), 1);
@@ -275,7 +275,7 @@ pub async fn connect_error_is_typed<R: Runtime + Default>() {
     };
     let client = Client::<R>::new();
     watch(&client);
-    let error = client.get(format!("http://127.0.0.1:{port}/").parse().unwrap()).await.unwrap_err();
+    let error = client.get(format!("http://127.0.0.1:{port}/")).await.unwrap_err();
     assert!(error.is_connect() && error.is_retryable(), "{error}");
 }
 
@@ -351,7 +351,7 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
     // orphaned dial can serve it.
     let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
     watch(&client);
-    let pending = until(Box::pin(client.get(server.url("/"))), &started).await;
+    let pending = until(Box::pin(client.get(server.url("/")).send()), &started).await;
     drop(pending.expect_err("the dial is gated"));
     assert_eq!(client.pool_stats().waiting, 0);
     assert_eq!(client.pool_stats().dialing, 1, "the dial outlives its request (Go 1.23)");
@@ -367,7 +367,7 @@ pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
     let connector = GatedConnector { runtime: R::default(), gate, started: started.clone() };
     let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
     watch(&client);
-    let pending = until(Box::pin(client.get("http://127.0.0.1:9/".parse().unwrap())), &started).await;
+    let pending = until(Box::pin(client.get("http://127.0.0.1:9/").send()), &started).await;
     drop(pending.expect_err("the dial is gated"));
     assert_eq!(client.pool_stats().dialing, 1);
     client.close_idle();
@@ -392,9 +392,10 @@ pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
     });
     let client = builder::<R>().max_conns_per_host(1).build();
     watch(&client);
-    let first = until(Box::pin(client.get(server.url("/"))), &busy).await.expect_err("first is in flight");
+    let first =
+        until(Box::pin(client.get(server.url("/")).send()), &busy).await.expect_err("first is in flight");
     let queued = {
-        let mut queued = Box::pin(client.get(server.url("/")));
+        let mut queued = Box::pin(client.get(server.url("/")).send());
         std::future::poll_fn(|cx| {
             let _ = queued.as_mut().poll(cx);
             Poll::Ready(())
@@ -453,7 +454,7 @@ pub async fn cancel_while_awaiting_the_head<R: Runtime + Default>() {
     });
     let client = Client::<R>::new();
     watch(&client);
-    drop(until(Box::pin(client.get(server.url("/"))), &received).await.expect_err("no head yet"));
+    drop(until(Box::pin(client.get(server.url("/")).send()), &received).await.expect_err("no head yet"));
     assert_eq!(client.pool_stats().active, 0);
     client.get(server.url("/")).await.unwrap().into_body().bytes(16).await.unwrap();
     assert_eq!(server.accepted(), 2);
@@ -582,7 +583,7 @@ pub async fn unix_socket_target<R: Runtime + Default>() {
         });
         let client = builder::<R>().unix_socket(&path).build();
         watch(&client);
-        let body = client.get("http://localhost/info".parse().unwrap()).await.unwrap().into_body();
+        let body = client.get("http://localhost/info").await.unwrap().into_body();
         assert_eq!(body.bytes(16).await.unwrap(), "unix");
         let _ = std::fs::remove_file(&path);
     }
@@ -762,7 +763,7 @@ pub async fn a_custom_connector_wraps_the_built_in_dial<R: Runtime + Default>() 
     let read = Arc::new(AtomicUsize::new(0));
     let client = builder::<R>().connector(Wrapping(R::default(), read.clone())).build();
     watch(&client);
-    let url = format!("http://localhost:{}/", server.addr().port()).parse().unwrap();
+    let url = format!("http://localhost:{}/", server.addr().port());
     let body = client.get(url).await.unwrap().into_body();
     assert_eq!(body.bytes(64).await.unwrap(), "hello");
     assert!(read.load(Ordering::Relaxed) > 5, "the response came through the wrapper");
@@ -827,7 +828,7 @@ pub async fn a_runtime_that_drops_every_task_fails_requests_cleanly<R: Runtime +
     let server = Server::ok(b"ok");
     let client = ClientBuilder::with_runtime(DropsTasks(R::default())).max_conns_per_host(1).build();
     watch(&client);
-    let requests = (0..3).map(|_| client.get(server.url("/"))).collect();
+    let requests = (0..3).map(|_| client.get(server.url("/")).send()).collect();
     for outcome in join_all(requests).await {
         let error = outcome.expect_err("no dial can run");
         assert!(error.is_connect(), "{error:?}");

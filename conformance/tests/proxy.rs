@@ -67,7 +67,7 @@ async fn http_is_forwarded_in_absolute_form_on_one_connection<R: Runtime + Defau
     });
     let client = build(ClientBuilder::with_runtime(R::default()).proxy(proxy_at(&proxy, "user:pw@")));
     for url in ["http://origin.test:8080/a?b=c", "http://other.test/"] {
-        let body = client.get(url.parse().unwrap()).await.unwrap().into_body();
+        let body = client.get(url).await.unwrap().into_body();
         assert_eq!(body.bytes(64).await.unwrap(), "hello");
     }
     let seen = seen.lock().unwrap();
@@ -114,7 +114,7 @@ async fn refused_connect_is_a_typed_error_with_status_and_fields<R: Runtime + De
         conn.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"corp\"\r\ncontent-length: 12\r\n\r\nHTTP/1.1 200")
     });
     let client = build(ClientBuilder::with_runtime(R::default()).proxy(proxy_at(&proxy, "")));
-    let error = client.get("https://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("https://origin.test/").await.unwrap_err();
     assert!(error.is_connect(), "{error:?}");
     let proxy_error = error.proxy_error().expect("a proxy error");
     assert_eq!(proxy_error.kind(), ProxyErrorKind::Status);
@@ -126,7 +126,7 @@ async fn refused_connect_is_a_typed_error_with_status_and_fields<R: Runtime + De
         conn.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
     });
     let client = build(ClientBuilder::with_runtime(R::default()).proxy(proxy_at(&proxy, "")));
-    let error = client.get("https://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("https://origin.test/").await.unwrap_err();
     assert_eq!(error.proxy_error().and_then(|e| e.status_code()).map(|s| s.as_u16()), Some(403));
 }
 
@@ -138,7 +138,7 @@ async fn broken_proxies_are_typed_errors<R: Runtime + Default>() {
         conn.write(b"HTTP/1.1 200 Conn")
     });
     let client = build(ClientBuilder::with_runtime(R::default()).proxy(proxy_at(&closes, "")));
-    let error = client.get("https://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("https://origin.test/").await.unwrap_err();
     assert_eq!(error.proxy_error().map(|e| e.kind()), Some(ProxyErrorKind::Closed), "{error:?}");
 
     let oversized = Server::start(|conn| {
@@ -151,7 +151,7 @@ async fn broken_proxies_are_typed_errors<R: Runtime + Default>() {
             .proxy(proxy_at(&oversized, ""))
             .max_response_head(4096, 100),
     );
-    let error = client.get("https://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("https://origin.test/").await.unwrap_err();
     assert_eq!(error.proxy_error().map(|e| e.kind()), Some(ProxyErrorKind::Protocol), "{error:?}");
 }
 
@@ -182,7 +182,7 @@ async fn no_proxy_hosts_connect_directly<R: Runtime + Default>() {
     let client = build(ClientBuilder::with_runtime(R::default()).proxies(proxies));
     let body = client.get(origin.url("/")).await.unwrap().into_body();
     assert_eq!(body.bytes(64).await.unwrap(), "direct");
-    let body = client.get("http://origin.test/".parse().unwrap()).await.unwrap().into_body();
+    let body = client.get("http://origin.test/").await.unwrap().into_body();
     assert_eq!(body.bytes(64).await.unwrap(), "proxied");
 }
 
@@ -233,14 +233,14 @@ async fn socks5_refusals_are_typed_errors<R: Runtime + Default>() {
     let socks = SocksServer::start(SocksBehavior::refuse(5));
     let client =
         build(ClientBuilder::with_runtime(R::default()).proxy(Proxy::parse(&socks.url("socks5h")).unwrap()));
-    let error = client.get("http://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("http://origin.test/").await.unwrap_err();
     let proxy_error = error.proxy_error().expect("a proxy error");
     assert_eq!((proxy_error.kind(), proxy_error.socks_reply()), (ProxyErrorKind::SocksRefused, Some(5)));
 
     let socks = SocksServer::start(SocksBehavior::close_after_greeting());
     let client =
         build(ClientBuilder::with_runtime(R::default()).proxy(Proxy::parse(&socks.url("socks5h")).unwrap()));
-    let error = client.get("http://origin.test/".parse().unwrap()).await.unwrap_err();
+    let error = client.get("http://origin.test/").await.unwrap_err();
     assert_eq!(error.proxy_error().map(|e| e.kind()), Some(ProxyErrorKind::Closed), "{error:?}");
 }
 

@@ -79,7 +79,7 @@ async fn start_work<R: Runtime>(runtime: R) -> InFlight<R> {
         .build();
     watchdog::watch(&stalled);
     for _ in 0..2 {
-        let request = stalled.get("http://127.0.0.1:9/".parse().unwrap());
+        let request = stalled.get("http://127.0.0.1:9/");
         runtime.spawn(async move {
             let _ = request.await;
         });

@@ -66,7 +66,7 @@ fn a_dial_dropped_with_its_runtime_is_reported_to_the_pool() {
         let first = runtime();
         first.block_on(async {
             let request: Pin<Box<dyn Future<Output = _>>> =
-                Box::pin(client.get("http://127.0.0.1:9/".parse().unwrap()));
+                Box::pin(client.get("http://127.0.0.1:9/").send());
             drop(until(request, &started).await.expect_err("the dial never completes"));
         });
         assert_eq!(client.pool_stats().dialing, 1, "the dial outlives its request");
@@ -118,7 +118,7 @@ fn a_runtime_shut_down_with_a_dial_and_a_queued_request_does_not_deadlock() {
         first.block_on(async {
             for _ in 0..2 {
                 let client = client.clone();
-                tokio::spawn(async move { client.get("http://127.0.0.1:9/".parse().unwrap()).await });
+                tokio::spawn(async move { client.get("http://127.0.0.1:9/").await });
             }
             started.wait().await;
             for _ in 0..10_000 {
@@ -143,7 +143,7 @@ fn a_request_polled_outside_any_tokio_runtime_fails_with_a_clear_error() {
     watchdog::test(|| {
         let server = Server::ok(b"ok");
         let client = Client::new();
-        let error = smol::block_on(client.get(server.url("/"))).expect_err("no runtime to dial on");
+        let error = smol::block_on(client.get(server.url("/")).send()).expect_err("no runtime to dial on");
         assert!(error.is_connect(), "{error:?}");
         let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
             .map(ToString::to_string)

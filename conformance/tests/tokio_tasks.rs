@@ -47,7 +47,7 @@ fn pool_wait_timeout_under_a_paused_clock() {
                 .connect_timeout(None)
                 .pool_wait_timeout(Some(Duration::from_secs(5)))
                 .build();
-            let hold = tokio::spawn(client.get(server.url("/")));
+            let hold = tokio::spawn(client.get(server.url("/")).send());
             while client.pool_stats().active == 0 {
                 tokio::task::yield_now().await;
             }

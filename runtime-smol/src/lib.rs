@@ -12,7 +12,7 @@
 //! # });
 //! # smol::block_on(async {
 //! let client = roundtrip_smol::Client::new();
-//! let response = client.get(url.parse()?).await?;
+//! let response = client.get(url).await?;
 //! println!("{}", response.status());
 //! print!("{}", response.into_body().text(1 << 20).await?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -72,7 +72,7 @@
 //! let client = roundtrip_smol::Client::builder()
 //!     .proxy(roundtrip_smol::Proxy::parse("http://user:secret@proxy.internal:3128")?)
 //!     .build();
-//! let response = client.get("http://example.com/".parse()?).await?;
+//! let response = client.get("http://example.com/").await?;
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]

@@ -11,7 +11,7 @@
 //! # });
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let client = roundtrip_tokio::Client::new();
-//! let response = client.get(url.parse()?).await?;
+//! let response = client.get(url).await?;
 //! println!("{}", response.status());
 //! print!("{}", response.into_body().text(1 << 20).await?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -31,7 +31,7 @@
 //!     .max_conns_per_host(16)
 //!     .response_head_timeout(Some(Duration::from_secs(10)))
 //!     .build();
-//! let response = client.post("http://127.0.0.1:8080/upload".parse()?, "hello").await?;
+//! let response = client.post("http://127.0.0.1:8080/upload").body("hello").await?;
 //! assert!(response.status().is_success());
 //!
 //! // Any `http_body::Body` streams; this one yields three chunks, sent chunked.
@@ -79,7 +79,7 @@
 //! let client = roundtrip_tokio::Client::builder()
 //!     .proxy(roundtrip_tokio::Proxy::parse("http://user:secret@proxy.internal:3128")?)
 //!     .build();
-//! let response = client.get("http://example.com/".parse()?).await?;
+//! let response = client.get("http://example.com/").await?;
 //! # Ok(()) }
 //! ```
 //!

@@ -83,6 +83,10 @@ impl Error {
         Self::new(Kind::InvalidRequest, false, Some(source.into()))
     }
 
+    pub(crate) fn invalid_request_source(source: impl Into<BoxError>) -> Self {
+        Self::new(Kind::InvalidRequest, false, Some(source.into()))
+    }
+
     pub(crate) fn invalid_request_message(message: &'static str) -> Self {
         Self::new(Kind::InvalidRequest, false, Some(message.into()))
     }

@@ -23,6 +23,7 @@ mod io;
 mod leased;
 mod options;
 mod request;
+mod request_builder;
 mod runtime;
 mod tasks;
 #[cfg(feature = "rustls")]
@@ -42,6 +43,7 @@ pub use connect::{Connect, ConnectFuture, Target, dial_tcp};
 pub use error::{BoxError, Error, Timeout};
 pub use full::{Empty, Full};
 pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
+pub use request_builder::{RequestBuilder, ResponseFuture};
 pub use runtime::{Io, Runtime, Sleep};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsError, TlsErrorKind, TlsInfo};
@@ -100,7 +102,7 @@ impl<R: Runtime> Client<R> {
     pub fn request<B>(
         &self,
         request: Request<B>,
-    ) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static
+    ) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static + use<R, B>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
@@ -108,18 +110,52 @@ impl<R: Runtime> Client<R> {
         request::send(self.engine.clone(), request)
     }
 
-    /// `GET uri`.
-    pub fn get(&self, uri: Uri) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static {
-        self.request(with_body(Method::GET, uri, Empty))
+    /// `GET url`: a [`RequestBuilder`] to add to, send, or `.await` as is.
+    /// `url` is a `&str`, a `String` or a `Uri`; one that does not parse
+    /// fails the request with an invalid-request error.
+    ///
+    /// ```no_run
+    /// # async fn f<R: roundtrip_core::client::Runtime + Default>() -> Result<(), roundtrip_core::client::Error> {
+    /// let client = roundtrip_core::client::Client::<R>::new();
+    /// let response = client.get("http://127.0.0.1:8080/").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::GET, url)
     }
 
-    /// `POST uri` with `body` (`Bytes`, `Vec<u8>`, `String`, `&'static str` ...).
-    pub fn post(
+    /// `HEAD url`; see [`get`](Self::get).
+    pub fn head<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::HEAD, url)
+    }
+
+    /// `POST url`; give the body with [`RequestBuilder::body`].
+    pub fn post<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::POST, url)
+    }
+
+    /// `PUT url`; give the body with [`RequestBuilder::body`].
+    pub fn put<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::PUT, url)
+    }
+
+    /// `PATCH url`; give the body with [`RequestBuilder::body`].
+    pub fn patch<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::PATCH, url)
+    }
+
+    /// `DELETE url`; see [`get`](Self::get).
+    pub fn delete<U: TryInto<Uri, Error: Into<http::Error>>>(&self, url: U) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), Method::DELETE, url)
+    }
+
+    /// A request with any method; see [`get`](Self::get).
+    pub fn method<U: TryInto<Uri, Error: Into<http::Error>>>(
         &self,
-        uri: Uri,
-        body: impl Into<Full>,
-    ) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static {
-        self.request(with_body(Method::POST, uri, body.into()))
+        method: Method,
+        url: U,
+    ) -> RequestBuilder<R> {
+        RequestBuilder::new(self.clone(), method, url)
     }
 
     /// Counts of idle, active, dialing and waiting connections, and totals.
@@ -165,11 +201,4 @@ impl<R: Runtime> std::fmt::Debug for WeakClient<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WeakClient").field("alive", &(self.engine.strong_count() > 0)).finish()
     }
-}
-
-fn with_body<B>(method: Method, uri: Uri, body: B) -> Request<B> {
-    let mut request = Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    request
 }

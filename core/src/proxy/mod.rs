@@ -298,8 +298,8 @@ fn percent_decode(s: &str) -> Result<String, InvalidProxy> {
     String::from_utf8(out).map_err(|_| bad())
 }
 
-/// Standard base64 with padding (RFC 4648 §4), for Basic credentials only.
-fn base64(input: &[u8]) -> String {
+/// Standard base64 with padding (RFC 4648 §4), for Basic credentials.
+pub(crate) fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
