@@ -78,3 +78,8 @@ pub mod conn;
 pub mod pool;
 pub mod proto;
 pub mod proxy;
+
+/// The rustls this crate's TLS layer is built on, for the
+/// `rustls::ClientConfig` that `ClientBuilder::tls_config` takes.
+#[cfg(feature = "rustls")]
+pub use rustls;

@@ -99,7 +99,10 @@ impl Error {
         Self::new(Kind::BodyTooLarge, true, Some(format!("body longer than {limit} bytes").into()))
     }
 
-    pub(crate) fn decode(source: impl Into<BoxError>) -> Self {
+    /// A response body that arrived whole but could not be decoded, for
+    /// layers that decode one (JSON, a charset, a compression): the error
+    /// [`is_decode`](Self::is_decode) says.
+    pub fn decode(source: impl Into<BoxError>) -> Self {
         Self::new(Kind::Decode, true, Some(source.into()))
     }
 
@@ -205,6 +208,11 @@ impl Error {
     /// The request (or its body) was invalid and nothing was sent.
     pub fn is_request(&self) -> bool {
         matches!(self.inner.kind, Kind::InvalidRequest | Kind::RequestBody)
+    }
+
+    /// A response body could not be decoded (see [`decode`](Self::decode)).
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == Kind::Decode
     }
 
     /// A body collected with a limit was longer than the limit.

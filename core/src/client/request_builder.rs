@@ -15,7 +15,7 @@ use http::{HeaderMap, Method, Request, Response, Uri};
 
 use super::Client;
 use super::body::Body;
-use super::error::Error;
+use super::error::{BoxError, Error};
 use super::full::Full;
 use super::options::RequestTimeout;
 use super::runtime::Runtime;
@@ -173,6 +173,13 @@ impl<R: Runtime> RequestBuilder<R> {
             request.extensions_mut().insert(extension);
             Ok(())
         })
+    }
+
+    /// Edits the request in place; an error fails it (returned by `send`).
+    /// For what the methods above do not cover, and for layers that add
+    /// methods of their own (JSON bodies in the `roundtrip` crate).
+    pub fn with_request(self, edit: impl FnOnce(&mut Request<Full>) -> Result<(), BoxError>) -> Self {
+        self.with(|request| edit(request).map_err(Error::invalid_request_source))
     }
 
     /// The request as built, or the first error in what was given.

@@ -1,0 +1,181 @@
+//! roundtrip: an HTTP/1.1 client with Go's connection pool, built Sans-IO.
+//!
+//! The protocol and the pool are pure state machines in `roundtrip-core`; this
+//! crate picks the runtime (feature `tokio`, the default, or `smol`, which
+//! also serves async-std), TLS (`rustls`) and JSON (`json`), and gives the
+//! everyday API. Requests are `http::Request`s and responses
+//! `http::Response`s, so nothing is hidden: the builder below only builds one.
+//!
+//! # A GET
+//! ```
+//! # fn server() -> String {
+//! #     use std::io::{Read, Write};
+//! #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! #     let url = format!("http://{}/", listener.local_addr().unwrap());
+//! #     std::thread::spawn(move || {
+//! #         let (mut socket, _) = listener.accept().unwrap();
+//! #         let _ = socket.read(&mut [0; 1024]);
+//! #         socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n").unwrap();
+//! #     });
+//! #     url
+//! # }
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), roundtrip::Error> {
+//! #   let url = server();
+//!     let client = roundtrip::Client::new();
+//!     let response = client.get(url).await?;
+//!     println!("{}", response.status());
+//!     print!("{}", response.into_body().text(1 << 20).await?);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The same on smol (feature `smol`; with `tokio` off it is `roundtrip::Client`):
+//! ```
+//! # fn server() -> String {
+//! #     use std::io::{Read, Write};
+//! #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! #     let url = format!("http://{}/", listener.local_addr().unwrap());
+//! #     std::thread::spawn(move || {
+//! #         let (mut socket, _) = listener.accept().unwrap();
+//! #         let _ = socket.read(&mut [0; 1024]);
+//! #         socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n").unwrap();
+//! #     });
+//! #     url
+//! # }
+//! fn main() -> Result<(), roundtrip::Error> {
+//! #   let url = server();
+//!     let client = roundtrip::smol::Client::new();
+//!     smol::block_on(async {
+//!         let response = client.get(url).await?;
+//!         print!("{}", response.into_body().text(1 << 20).await?);
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! # A POST with JSON, fields, a timeout
+//! With the `json` feature and the [prelude]:
+//! ```no_run
+//! # #[cfg(feature = "json")]
+//! # async fn f() -> Result<(), roundtrip::Error> {
+//! use std::time::Duration;
+//! use roundtrip::prelude::*;
+//!
+//! #[derive(serde::Serialize)]
+//! struct Item<'a> { name: &'a str }
+//! #[derive(serde::Deserialize)]
+//! struct Created { id: u64 }
+//!
+//! let client = roundtrip::Client::new();
+//! let created: Created = client
+//!     .post("https://api.example.com/items")
+//!     .bearer_auth("token")
+//!     .json(&Item { name: "spoon" })
+//!     .timeout(Duration::from_secs(10))
+//!     .send()
+//!     .await?
+//!     .json(1 << 20)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Settings
+//! [`Client::builder`] sets the pool (per-host limits with a FIFO queue,
+//! idle limits and timeouts, as Go's Transport has them), timeouts (connect,
+//! TLS handshake, response head, body idle, total), retries of requests that
+//! die on a stale pooled connection, `Expect: 100-continue`, TLS and proxies:
+//! ```no_run
+//! use std::time::Duration;
+//! let client = roundtrip::Client::builder()
+//!     .max_conns_per_host(32)
+//!     .connect_timeout(Some(Duration::from_secs(5)))
+//!     .response_head_timeout(Some(Duration::from_secs(30)))
+//!     .build();
+//! ```
+//!
+//! # Streaming
+//! A response [`Body`] streams (it is an `http_body::Body`; `chunk()` reads
+//! the next piece) and gives its connection back to the pool at its end. A
+//! request body is any `http_body::Body`, sent chunked when its length is
+//! unknown: build an `http::Request` and call [`Client::request`].
+//!
+//! # TLS and proxies
+//! With `rustls`, `https://` works over either runtime (rustls in
+//! roundtrip-core, aws-lc-rs, the system's verifier); `ClientBuilder::tls_config`
+//! takes a [`rustls::ClientConfig`] for custom roots or client certificates,
+//! and every response of a TLS connection carries a `TlsInfo`. Proxies come
+//! from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (as curl and
+//! Go read them), or from `ClientBuilder::proxy` with a [`Proxy`]: `http`,
+//! `https`, `socks5` and `socks5h`.
+//!
+//! # Tracing a request, custom I/O
+//! A [`Trace`] extension (`.extension(Trace(...))` on the builder) reports
+//! each phase: connection obtained (reused or not, how long it idled or
+//! waited), head written, first byte, response head, retries, body done.
+//! A [`Connect`] of your own opens connections over any transport (an
+//! in-memory pipe, a TLS library of your choice) and can wrap the built-in
+//! dial ([`dial_tcp`]); `roundtrip-core` drives a connection with no
+//! runtime at all, bytes in and bytes out.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(not(any(feature = "tokio", feature = "smol")))]
+compile_error!("roundtrip needs a runtime: enable the `tokio` (default) or the `smol` feature");
+
+#[cfg(feature = "json")]
+mod json;
+mod response;
+
+pub use bytes;
+pub use http;
+pub use http_body;
+pub use roundtrip_core::client::{
+    BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
+    Runtime, Target, Timeout, Trace, TraceEvent, dial_tcp,
+};
+#[cfg(any(feature = "rustls", feature = "webpki-roots"))]
+pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};
+pub use roundtrip_core::proxy::{NoProxy, Proxies, Proxy, ProxyError, ProxyErrorKind, ProxyKind};
+#[cfg(any(feature = "rustls", feature = "webpki-roots"))]
+pub use roundtrip_core::rustls;
+#[cfg(feature = "smol")]
+pub use roundtrip_smol as smol;
+#[cfg(feature = "tokio")]
+pub use roundtrip_tokio as tokio;
+
+#[cfg(feature = "json")]
+pub use json::RequestBuilderExt;
+pub use response::ResponseExt;
+
+/// The runtime [`Client`] runs on: Tokio with the `tokio` feature, else smol.
+#[cfg(feature = "tokio")]
+pub type DefaultRuntime = roundtrip_tokio::Tokio;
+/// The runtime [`Client`] runs on: Tokio with the `tokio` feature, else smol.
+#[cfg(all(feature = "smol", not(feature = "tokio")))]
+pub type DefaultRuntime = roundtrip_smol::Smol;
+
+/// An HTTP/1.1 client with a connection pool on the [`DefaultRuntime`];
+/// cheap to clone (clones share the pool). `Client::new()` for the defaults,
+/// [`Client::builder`] for settings. The other runtime's is
+/// `roundtrip::smol::Client` (or `roundtrip::tokio::Client`); code generic
+/// over the runtime uses `roundtrip_core::client::Client<R>`.
+pub type Client = roundtrip_core::client::Client<DefaultRuntime>;
+/// Builds a [`Client`].
+pub type ClientBuilder = roundtrip_core::client::ClientBuilder<DefaultRuntime>;
+/// A request being put together by `client.get(url)` and its siblings.
+pub type RequestBuilder = roundtrip_core::client::RequestBuilder<DefaultRuntime>;
+/// The future of a sent request: named, `Send`, `'static`.
+pub type ResponseFuture = roundtrip_core::client::ResponseFuture<DefaultRuntime>;
+/// A response body: streams, and returns its connection to the pool at its end.
+pub type Body = roundtrip_core::client::Body<DefaultRuntime>;
+/// A response: an `http::Response` with a streaming [`Body`].
+pub type Response = http::Response<Body>;
+
+/// The extension traits, for `use roundtrip::prelude::*;`: `response.text()`
+/// and, with `json`, `.json()` on requests and responses.
+pub mod prelude {
+    #[cfg(feature = "json")]
+    pub use crate::json::RequestBuilderExt as _;
+    pub use crate::response::ResponseExt as _;
+}
