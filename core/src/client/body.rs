@@ -1,5 +1,10 @@
 //! The response body: streams from its connection with back-pressure and gives
 //! the connection back to the pool at its end. Dropping it early cancels.
+//!
+//! Its helpers: [`Body::frame`] and [`Body::chunk`] read a piece at a time,
+//! [`Body::discard`] reads to the end for the connection's sake, and
+//! [`Body::bytes`] and [`Body::text`] collect under a limit, `text` in the
+//! charset the response's `Content-Type` names (UTF-8 or ISO-8859-1).
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -16,18 +21,33 @@ use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
 use super::upload::Upload;
 use crate::conn::{BodyChunk, Event, ExchangeId};
-use crate::proto::BodyKind;
+use crate::proto::{BodyKind, ResponseHead};
 
-/// A response body. Implements [`http_body::Body`]; [`bytes`](Self::bytes) and
-/// [`text`](Self::text) collect it under a size limit.
+/// A response body. Implements [`http_body::Body`]; [`frame`](Self::frame) and
+/// [`chunk`](Self::chunk) read it a piece at a time, [`bytes`](Self::bytes) and
+/// [`text`](Self::text) collect it under a size limit, and
+/// [`discard`](Self::discard) reads it to the end without keeping it.
 ///
 /// It owns its connection while streaming: read it to the end (or drop it) so
 /// the connection can serve another request. Dropping it early closes the
 /// connection unless the client's `drain_on_cancel` allows reading out the rest.
+///
+/// ```no_run
+/// # use roundtrip_core::client::{Body, Error, Runtime};
+/// # async fn f<R: Runtime>(response: http::Response<Body<R>>) -> Result<(), Error> {
+/// let mut body = response.into_body();
+/// while let Some(chunk) = body.chunk().await? {
+///     println!("{} bytes", chunk.len());
+/// }
+/// # Ok(()) }
+/// ```
 #[must_use = "a response body holds its connection until read or dropped"]
 pub struct Body<R: Runtime> {
     streaming: Option<Streaming<R>>,
 }
+
+/// [`Streaming::remaining`] of a body whose length is not known.
+const UNKNOWN_LENGTH: u64 = u64::MAX;
 
 struct Streaming<R: Runtime> {
     leased: Leased<R>,
@@ -36,19 +56,27 @@ struct Streaming<R: Runtime> {
     /// is rare and the body is moved around with every response.
     upload: Option<Box<Upload>>,
     options: Options,
-    remaining: Option<u64>,
+    /// Bytes left of a body of known length, or [`UNKNOWN_LENGTH`] (chunked,
+    /// close-delimited): not an `Option`, which would take a word more of
+    /// every response (a length of `u64::MAX` is as good as unknown).
+    remaining: u64,
     deadline: Option<Instant>,
     timer: Timer<R>,
     deadline_timer: Timer<R>,
+    /// What [`Body::text`] decodes with, from the response's `Content-Type`.
+    charset: Charset,
 }
 
 impl<R: Runtime> Body<R> {
+    /// `head` is the response's: its `Content-Type` names the charset
+    /// [`text`](Self::text) decodes with (read only when there is a body).
     pub(crate) fn new(
         mut leased: Leased<R>,
         kind: BodyKind,
         upload: Upload,
         options: Options,
         deadline: Option<Instant>,
+        head: &ResponseHead,
     ) -> Self {
         if kind == BodyKind::Empty {
             // Bodyless responses give the connection back before the caller sees
@@ -60,12 +88,13 @@ impl<R: Runtime> Body<R> {
             return Self { streaming: None };
         }
         let remaining = match kind {
-            BodyKind::Empty => Some(0),
-            BodyKind::Length(n) => Some(n),
-            BodyKind::Chunked | BodyKind::CloseDelimited => None,
+            BodyKind::Empty => 0,
+            BodyKind::Length(n) => n,
+            BodyKind::Chunked | BodyKind::CloseDelimited => UNKNOWN_LENGTH,
         };
         let Some(id) = leased.exchange() else { return Self { streaming: None } };
         let (timer, deadline_timer) = (Timer::default(), Timer::default());
+        let charset = head.get("content-type").map_or(Charset::Utf8, Charset::of_content_type);
         Self {
             streaming: Some(Streaming {
                 leased,
@@ -76,8 +105,69 @@ impl<R: Runtime> Body<R> {
                 deadline,
                 timer,
                 deadline_timer,
+                charset,
             }),
         }
+    }
+
+    /// The next frame: data, or the trailers at the end of a chunked body;
+    /// `None` once the body has ended (or failed). The connection goes back
+    /// to the pool as the end is read.
+    ///
+    /// The same as polling [`http_body::Body::poll_frame`], without the
+    /// `poll_fn` and `Pin` around it.
+    ///
+    /// ```no_run
+    /// # use roundtrip_core::client::{Body, Error, Runtime};
+    /// # async fn f<R: Runtime>(mut body: Body<R>) -> Result<(), Error> {
+    /// while let Some(frame) = body.frame().await {
+    ///     match frame?.into_data() {
+    ///         Ok(data) => println!("{} bytes", data.len()),
+    ///         Err(frame) => println!("trailers: {:?}", frame.trailers_ref()),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn frame(&mut self) -> Option<Result<Frame<Bytes>, Error>> {
+        poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// The next chunk of data, as it arrived (no copy); `None` once the body
+    /// has ended. Trailers are skipped: read them with [`frame`](Self::frame).
+    /// See the example on [`Body`].
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        while let Some(frame) = self.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                return Ok(Some(data));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads the body to its end and drops each chunk as it comes, so the
+    /// connection goes back to the pool for the next request. For a caller
+    /// that wants the connection reused but not the body (a `HEAD`-like use of
+    /// a `GET`, a status check, an error response): dropping the body instead
+    /// closes its connection (unless the client's `drain_on_cancel` allows a
+    /// short read-out), and the next request pays for a new one.
+    ///
+    /// It reads all there is, however long: drop the body instead when it may
+    /// be large or endless (the total timeout, if any, still applies). Fails
+    /// as the body does; the connection is then not reused.
+    ///
+    /// ```no_run
+    /// # use roundtrip_core::client::{Body, Error, Runtime};
+    /// # async fn f<R: Runtime>(response: http::Response<Body<R>>) -> Result<(), Error> {
+    /// if !response.status().is_success() {
+    ///     response.into_body().discard().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn discard(mut self) -> Result<(), Error> {
+        while let Some(frame) = self.frame().await {
+            frame?;
+        }
+        Ok(())
     }
 
     /// Collects the body, failing once it passes `limit` bytes. A body that
@@ -86,7 +176,7 @@ impl<R: Runtime> Body<R> {
         let mut first: Option<Bytes> = None;
         let mut rest = BytesMut::new();
         let mut total = 0usize;
-        while let Some(frame) = poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
+        while let Some(frame) = self.frame().await {
             let Ok(data) = frame?.into_data() else { continue };
             total += data.len();
             if total > limit {
@@ -105,9 +195,41 @@ impl<R: Runtime> Body<R> {
         Ok(first.unwrap_or_else(|| rest.freeze()))
     }
 
-    /// Collects the body as UTF-8 text, failing past `limit` bytes.
+    /// Collects the body as text, failing past `limit` bytes (of the body as
+    /// received, before decoding).
+    ///
+    /// The charset is the `charset` parameter of the response's
+    /// `Content-Type`:
+    /// - none, `utf-8` or `us-ascii` (ASCII is a subset): UTF-8, and bytes that
+    ///   are not UTF-8 are a decode error ([`Error`]'s `Display` says so);
+    /// - `iso-8859-1` and its aliases (`latin1`, `l1`, ...): each byte is the
+    ///   code point of the same value;
+    /// - any other, `windows-1252` included (it differs from ISO-8859-1 in
+    ///   `0x80..=0x9F`): a decode error naming the charset, before any of the
+    ///   body is read. Read such a body with [`bytes`](Self::bytes) and decode
+    ///   it with an encoding crate.
+    ///
+    /// A response without a body gives `""`.
+    ///
+    /// ```no_run
+    /// # use roundtrip_core::client::{Body, Error, Runtime};
+    /// # async fn f<R: Runtime>(response: http::Response<Body<R>>) -> Result<(), Error> {
+    /// let text = response.into_body().text(1 << 20).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn text(self, limit: usize) -> Result<String, Error> {
+        let latin1 = match self.streaming.as_ref().map(|s| &s.charset) {
+            None => return Ok(String::new()),
+            Some(Charset::Unsupported(name)) => {
+                let message = format!("charset {name} is not supported; read the bytes with bytes()");
+                return Err(Error::decode(message));
+            }
+            Some(charset) => *charset == Charset::Latin1,
+        };
         let bytes = self.bytes(limit).await?;
+        if latin1 && !bytes.is_ascii() {
+            return Ok(bytes.iter().map(|&b| char::from(b)).collect());
+        }
         String::from_utf8(bytes.into()).map_err(Error::decode)
     }
 
@@ -116,8 +238,10 @@ impl<R: Runtime> Body<R> {
         let result = s.poll_next(cx);
         match &result {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(data), Some(remaining)) = (frame.data_ref(), s.remaining.as_mut()) {
-                    *remaining = remaining.saturating_sub(data.len() as u64);
+                if let Some(data) = frame.data_ref()
+                    && s.remaining != UNKNOWN_LENGTH
+                {
+                    s.remaining = s.remaining.saturating_sub(data.len() as u64);
                 }
             }
             Poll::Ready(None) => {
@@ -131,6 +255,109 @@ impl<R: Runtime> Body<R> {
         }
         result
     }
+}
+
+/// The charset [`Body::text`] decodes with. Two words (a one-byte enum would
+/// take one, with its padding) so that the error can name an unsupported
+/// charset; that name, rare, is boxed twice to keep its pointer thin.
+#[derive(Debug, PartialEq, Eq)]
+enum Charset {
+    /// No charset, `utf-8` or `us-ascii`.
+    Utf8,
+    /// `iso-8859-1` and its aliases: each byte is a code point.
+    Latin1,
+    /// Any other, named as received (unquoted, for the error message).
+    Unsupported(Box<Box<str>>),
+}
+
+impl Charset {
+    /// The `charset` parameter of a `Content-Type` value (RFC 9110 §8.3.1),
+    /// its name and value compared ASCII case-insensitively. A value without
+    /// one (or with an empty one) is UTF-8. Allocates only for an unsupported
+    /// charset.
+    fn of_content_type(value: &[u8]) -> Self {
+        let Some(start) = value.iter().position(|&b| b == b';') else { return Self::Utf8 };
+        let mut rest = &value[start..];
+        // Each pass starts at a `;` and takes one parameter.
+        while let [b';', after @ ..] = rest {
+            let after = after.trim_ascii_start();
+            let name_end = after.iter().position(|&b| b == b'=' || b == b';').unwrap_or(after.len());
+            let (name, after) = after.split_at(name_end);
+            let Some(after) = after.strip_prefix(b"=") else {
+                rest = after;
+                continue;
+            };
+            let after = after.trim_ascii_start();
+            let (raw, quoted, after) = match after {
+                [b'"', inner @ ..] => {
+                    let (inner, after) = split_quoted(inner);
+                    (inner, true, after)
+                }
+                _ => {
+                    let end = after.iter().position(|&b| b == b';').unwrap_or(after.len());
+                    let (token, after) = after.split_at(end);
+                    (token.trim_ascii_end(), false, after)
+                }
+            };
+            if name.trim_ascii_end().eq_ignore_ascii_case(b"charset") {
+                return Self::named(raw, quoted);
+            }
+            rest = after;
+        }
+        Self::Utf8
+    }
+
+    /// The charset named by `raw` (the inside of a quoted-string when
+    /// `quoted`, with its backslash escapes still in).
+    fn named(raw: &[u8], quoted: bool) -> Self {
+        const UTF8: &[&str] = &["utf-8", "utf8", "us-ascii", "ascii"];
+        const LATIN1: &[&str] = &[
+            "iso-8859-1",
+            "iso8859-1",
+            "iso_8859-1",
+            "iso_8859-1:1987",
+            "latin1",
+            "l1",
+            "iso-ir-100",
+            "ibm819",
+            "cp819",
+            "csisolatin1",
+        ];
+        let unescaped = || unescape(raw, quoted);
+        let is = |label: &&str| unescaped().map(|b| b.to_ascii_lowercase()).eq(label.bytes());
+        if raw.is_empty() || UTF8.iter().any(is) {
+            Self::Utf8
+        } else if LATIN1.iter().any(is) {
+            Self::Latin1
+        } else {
+            let name: Vec<u8> = unescaped().collect();
+            Self::Unsupported(Box::new(String::from_utf8_lossy(&name).into()))
+        }
+    }
+}
+
+/// The bytes of a parameter value: a quoted-string's quoted-pairs (`\x`)
+/// give `x`.
+fn unescape(raw: &[u8], quoted: bool) -> impl Iterator<Item = u8> + '_ {
+    let mut bytes = raw.iter().copied();
+    std::iter::from_fn(move || match bytes.next()? {
+        b'\\' if quoted => bytes.next(),
+        b => Some(b),
+    })
+}
+
+/// Splits after a quoted-string's opening quote: its inside (escapes kept)
+/// and what follows the closing quote. An unclosed one runs to the end.
+fn split_quoted(value: &[u8]) -> (&[u8], &[u8]) {
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'"' => return (&value[..i], &value[i + 1..]),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    (value, &[])
 }
 
 impl<R: Runtime> Streaming<R> {
@@ -204,8 +431,8 @@ impl<R: Runtime> http_body::Body for Body<R> {
     fn size_hint(&self) -> SizeHint {
         match self.streaming.as_ref().map(|s| s.remaining) {
             None => SizeHint::with_exact(0),
-            Some(Some(n)) => SizeHint::with_exact(n),
-            Some(None) => SizeHint::default(),
+            Some(UNKNOWN_LENGTH) => SizeHint::default(),
+            Some(n) => SizeHint::with_exact(n),
         }
     }
 }
@@ -213,5 +440,49 @@ impl<R: Runtime> http_body::Body for Body<R> {
 impl<R: Runtime> std::fmt::Debug for Body<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Body").field("streaming", &self.streaming.is_some()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Charset;
+
+    fn of(value: &str) -> Charset {
+        Charset::of_content_type(value.as_bytes())
+    }
+
+    fn unsupported(name: &str) -> Charset {
+        Charset::Unsupported(Box::new(name.into()))
+    }
+
+    #[test]
+    fn charset_of_content_type() {
+        assert_eq!(of("text/plain"), Charset::Utf8);
+        assert_eq!(of("text/plain;"), Charset::Utf8);
+        assert_eq!(of("text/plain; charset=utf-8"), Charset::Utf8);
+        assert_eq!(of("text/plain;charset=UTF-8"), Charset::Utf8);
+        assert_eq!(of(r#"text/plain; charset="UTF-8""#), Charset::Utf8);
+        assert_eq!(of("text/plain; charset=US-ASCII"), Charset::Utf8);
+        assert_eq!(of("text/plain; charset="), Charset::Utf8);
+        assert_eq!(of(r#"text/plain; charset="""#), Charset::Utf8);
+        assert_eq!(of("text/html; CHARSET=ISO-8859-1"), Charset::Latin1);
+        assert_eq!(of("text/html; charset = latin1 ; format=flowed"), Charset::Latin1);
+        assert_eq!(of("text/html; charset=l1"), Charset::Latin1);
+        assert_eq!(of(r#"text/html; charset="iso\-8859-1""#), Charset::Latin1);
+        assert_eq!(of("text/html; charset=windows-1252"), unsupported("windows-1252"));
+        assert_eq!(of("text/html; charset=Shift_JIS"), unsupported("Shift_JIS"));
+        assert_eq!(of(r#"text/html; charset="shift_jis""#), unsupported("shift_jis"));
+    }
+
+    /// Only the `charset` parameter counts: a quoted `;` or `charset=` in
+    /// another parameter's value is not one, and the first one wins.
+    #[test]
+    fn charset_is_a_parameter_of_its_own() {
+        assert_eq!(of(r#"text/plain; title="a; charset=latin1"; charset=utf-8"#), Charset::Utf8);
+        assert_eq!(of(r#"text/plain; title="a \" ; charset=latin1""#), Charset::Utf8);
+        assert_eq!(of("text/plain; xcharset=latin1"), Charset::Utf8);
+        assert_eq!(of("text/plain; flag; charset=latin1"), Charset::Latin1);
+        assert_eq!(of("text/plain; charset=latin1; charset=utf-8"), Charset::Latin1);
+        assert_eq!(of("text/plain; charset=\"latin1"), Charset::Latin1, "an unclosed quote runs to the end");
     }
 }
