@@ -157,7 +157,7 @@ pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<
 
 pub async fn one_connection_per_host_serves_ten_concurrent_requests<R: Runtime + Default>() {
     let server = Server::ok(b"ok");
-    let client = builder::<R>().max_conns_per_host(1).build();
+    let client = builder::<R>().max_conns_per_host(Some(1)).build();
     watch(&client);
     let requests = (0..10).map(|_| {
         let client = client.clone();
@@ -349,7 +349,7 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
     let connector = GatedConnector { runtime: R::default(), gate: gate.clone(), started: started.clone() };
     // One connection per host: the next request cannot dial, so only the
     // orphaned dial can serve it.
-    let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    let client = builder::<R>().connector(connector).max_conns_per_host(Some(1)).build();
     watch(&client);
     let pending = until(Box::pin(client.get(server.url("/")).send()), &started).await;
     drop(pending.expect_err("the dial is gated"));
@@ -365,7 +365,7 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
 pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
     let (gate, started) = (Signal::new(), Signal::new());
     let connector = GatedConnector { runtime: R::default(), gate, started: started.clone() };
-    let client = builder::<R>().connector(connector).max_conns_per_host(1).build();
+    let client = builder::<R>().connector(connector).max_conns_per_host(Some(1)).build();
     watch(&client);
     let pending = until(Box::pin(client.get("http://127.0.0.1:9/").send()), &started).await;
     drop(pending.expect_err("the dial is gated"));
@@ -390,7 +390,7 @@ pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
         }
         Ok(())
     });
-    let client = builder::<R>().max_conns_per_host(1).build();
+    let client = builder::<R>().max_conns_per_host(Some(1)).build();
     watch(&client);
     let first =
         until(Box::pin(client.get(server.url("/")).send()), &busy).await.expect_err("first is in flight");
@@ -514,7 +514,7 @@ pub async fn cancel_mid_body_drains_a_small_rest_and_reuses<R: Runtime + Default
 
 pub async fn random_cancellations_leave_the_pool_consistent<R: Runtime + Default>() {
     let server = Server::ok(b"0123456789abcdef");
-    let client = builder::<R>().max_conns_per_host(4).build();
+    let client = builder::<R>().max_conns_per_host(Some(4)).build();
     watch(&client);
     let completed = Arc::new(AtomicUsize::new(0));
     let mut rng = Rng::new(0x5eed);
@@ -705,7 +705,7 @@ pub async fn timeouts_too_long_for_an_instant_mean_no_limit<R: Runtime + Default
         .response_head_timeout(Some(Duration::MAX))
         .body_read_idle_timeout(Some(Duration::MAX))
         .total_timeout(Some(Duration::MAX))
-        .expect_continue_timeout(Duration::MAX)
+        .expect_continue_timeout(None)
         .idle_timeout(Some(Duration::MAX))
         .build();
     watch(&client);
@@ -826,7 +826,7 @@ impl<R: Runtime> Runtime for DropsTasks<R> {
 /// as a connect error, at once; queued requests too, and the pool ends empty.
 pub async fn a_runtime_that_drops_every_task_fails_requests_cleanly<R: Runtime + Default>() {
     let server = Server::ok(b"ok");
-    let client = ClientBuilder::with_runtime(DropsTasks(R::default())).max_conns_per_host(1).build();
+    let client = ClientBuilder::with_runtime(DropsTasks(R::default())).max_conns_per_host(Some(1)).build();
     watch(&client);
     let requests = (0..3).map(|_| client.get(server.url("/")).send()).collect();
     for outcome in join_all(requests).await {

@@ -124,10 +124,10 @@ fn configure<R: Runtime>(mut builder: ClientBuilder<R>, s: &Settings) -> ClientB
         .response_head_timeout(s.response_head_timeout)
         .body_read_idle_timeout(s.body_read_idle_timeout);
     if let Some(t) = s.expect_continue_timeout {
-        builder = builder.expect_continue_timeout(t);
+        builder = builder.expect_continue_timeout(Some(t));
     }
     if let Some(n) = s.max_conns_per_host {
-        builder = builder.max_conns_per_host(n);
+        builder = builder.max_conns_per_host(Some(n));
     }
     if let Some((bytes, fields)) = s.max_response_head {
         builder = builder.max_response_head(bytes, fields);

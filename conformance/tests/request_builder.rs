@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use roundtrip_conformance::server::Server;
 use roundtrip_conformance::watchdog;
-use roundtrip_core::client::{Client, ResponseFuture, Runtime, Timeout};
+use roundtrip_core::client::{Client, ResponseFuture, Runtime, Timeout, Trace};
 
 fn client<R: Runtime + Default>() -> Client<R> {
     let client = Client::new();
@@ -116,7 +116,53 @@ async fn response_futures_are_static_and_nameable<R: Runtime + Default>() {
     assert_eq!(future.await.unwrap().into_body().bytes(64).await.unwrap(), "hi");
 }
 
+/// Extensions have constructors (`Trace::new`), and a limit of `Some(0)`
+/// connections per host is taken as 1, not as "no limit".
+async fn extensions_and_limits_mean_what_they_say<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client =
+        roundtrip_core::client::ClientBuilder::with_runtime(R::default()).max_conns_per_host(Some(0)).build();
+    watchdog::watch(&client);
+    let events = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = events.clone();
+    let trace = Trace::new(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    // Each reads its body to the end, so the one connection goes round.
+    let first = async { client.get(server.url("/")).extension(trace).await?.into_body().bytes(64).await };
+    let second = async {
+        client.get(server.url("/")).timeout(Duration::from_secs(30)).await?.into_body().bytes(64).await
+    };
+    let (first, second) = futures_lite_join(first, second).await;
+    assert_eq!((first.unwrap(), second.unwrap()), ("ok".into(), "ok".into()));
+    assert_eq!(server.accepted(), 1, "one connection per host, the second request waited for it");
+    assert!(events.load(std::sync::atomic::Ordering::Relaxed) >= 4, "the trace saw the phases");
+}
+
+/// Both futures polled together until both are done.
+async fn futures_lite_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            ra = std::task::ready!(a.as_mut().poll(cx)).into();
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(out) = b.as_mut().poll(cx) {
+                rb = Some(out);
+            }
+        }
+        if ra.is_some() && rb.is_some() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}
+
 roundtrip_conformance::on_every_runtime!(
+    extensions_and_limits_mean_what_they_say,
     the_builder_sends_what_it_was_given,
     bad_input_fails_without_sending,
     the_builder_timeout_applies,

@@ -75,7 +75,7 @@ async fn start_work<R: Runtime>(runtime: R) -> InFlight<R> {
     let started = Signal::new();
     let stalled = ClientBuilder::with_runtime(runtime.clone())
         .connector(Stalls(started.clone()))
-        .max_conns_per_host(1)
+        .max_conns_per_host(Some(1))
         .build();
     watchdog::watch(&stalled);
     for _ in 0..2 {

@@ -112,7 +112,7 @@ fn a_runtime_shut_down_with_a_dial_and_a_queued_request_does_not_deadlock() {
         let started = Signal::new();
         let client = ClientBuilder::with_runtime(Tokio)
             .connector(Stalls(started.clone()))
-            .max_conns_per_host(1)
+            .max_conns_per_host(Some(1))
             .build();
         let first = runtime();
         first.block_on(async {

@@ -43,7 +43,7 @@ fn pool_wait_timeout_under_a_paused_clock() {
                 Ok(())
             });
             let client = Client::builder()
-                .max_conns_per_host(1)
+                .max_conns_per_host(Some(1))
                 .connect_timeout(None)
                 .pool_wait_timeout(Some(Duration::from_secs(5)))
                 .build();

@@ -88,7 +88,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! let client = roundtrip::Client::builder()
-//!     .max_conns_per_host(32)
+//!     .max_conns_per_host(Some(32))
 //!     .connect_timeout(Some(Duration::from_secs(5)))
 //!     .response_head_timeout(Some(Duration::from_secs(30)))
 //!     .build();

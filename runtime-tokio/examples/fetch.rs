@@ -20,7 +20,6 @@
 mod tls;
 
 use std::fs::File;
-use std::future::poll_fn;
 use std::io::{IsTerminal, Read, Write};
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -214,13 +213,10 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         bar.set_style(style);
         bar
     });
-    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(failure)?;
-        if let Some(data) = frame.data_ref() {
-            out.write_all(data).map_err(write_error)?;
-            if let Some(bar) = &progress {
-                bar.inc(data.len() as u64);
-            }
+    while let Some(data) = body.chunk().await.map_err(failure)? {
+        out.write_all(&data).map_err(write_error)?;
+        if let Some(bar) = &progress {
+            bar.inc(data.len() as u64);
         }
     }
     out.flush().map_err(write_error)?;

@@ -28,7 +28,7 @@
 //! use roundtrip_tokio::{Client, Full};
 //!
 //! let client = Client::builder()
-//!     .max_conns_per_host(16)
+//!     .max_conns_per_host(Some(16))
 //!     .response_head_timeout(Some(Duration::from_secs(10)))
 //!     .build();
 //! let response = client.post("http://127.0.0.1:8080/upload").body("hello").await?;

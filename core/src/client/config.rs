@@ -82,12 +82,33 @@ fn default_tls() -> Option<Arc<rustls::ClientConfig>> {
     None
 }
 
-/// Builds a [`Client`]. Every setting has a default that works; see each method.
+/// A `max_idle_per_host` above the total `max_idle` would silently not take
+/// effect: raise the total when it was left at its default, else say so.
+fn reconcile_idle_limits(pool: &mut PoolConfig, max_idle_set: bool) {
+    if pool.max_idle_per_host > pool.max_idle {
+        if max_idle_set {
+            tracing::warn!(
+                max_idle = pool.max_idle,
+                max_idle_per_host = pool.max_idle_per_host,
+                "max_idle caps max_idle_per_host"
+            );
+        } else {
+            pool.max_idle = pool.max_idle_per_host;
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default that works; see each
+/// method. One meaning throughout: a count limit of `None` is no limit and
+/// `Some(n)` at most `n` (idle counts, which have finite defaults, take a
+/// plain number, 0 for none); a timeout of `None` waits forever.
 #[must_use]
 pub struct ClientBuilder<R: Runtime> {
     runtime: R,
     config: ClientConfig,
     connector: Connector,
+    /// Whether `max_idle` was chosen, not left at its default.
+    max_idle_set: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
@@ -99,27 +120,37 @@ impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
 impl<R: Runtime> ClientBuilder<R> {
     /// A builder with default settings on `runtime`.
     pub fn with_runtime(runtime: R) -> Self {
-        Self { runtime, config: ClientConfig::default(), connector: Connector::Tcp }
+        Self { runtime, config: ClientConfig::default(), connector: Connector::Tcp, max_idle_set: false }
     }
 
     /// Connections per host, counting those being dialed, in use and idle;
-    /// requests beyond it wait in FIFO order. Unlimited by default (Go's
-    /// MaxConnsPerHost).
-    pub fn max_conns_per_host(mut self, max: usize) -> Self {
-        self.config.pool.max_conns_per_host = NonZeroUsize::new(max);
+    /// requests beyond it wait in FIFO order. `None`, the default, is no
+    /// limit (Go's MaxConnsPerHost). A limit is at least 1: `Some(0)` would
+    /// leave the host unreachable, so it is taken as 1, with a warning.
+    pub fn max_conns_per_host(mut self, max: Option<usize>) -> Self {
+        self.config.pool.max_conns_per_host = max.map(|n| {
+            NonZeroUsize::new(n).unwrap_or_else(|| {
+                tracing::warn!("max_conns_per_host(Some(0)) would never connect; using 1");
+                NonZeroUsize::MIN
+            })
+        });
         self
     }
 
     /// Idle connections kept per host: 32 by default (Go keeps 2, which causes
-    /// connection churn under bursts, golang/go#13801).
+    /// connection churn under bursts, golang/go#13801); 0 keeps none. When it
+    /// is above [`max_idle`](Self::max_idle) and that was left at its
+    /// default, `max_idle` is raised to match, so the setting takes effect.
     pub fn max_idle_per_host(mut self, max: usize) -> Self {
         self.config.pool.max_idle_per_host = max;
         self
     }
 
-    /// Idle connections kept across hosts, least recently used evicted: 256.
+    /// Idle connections kept across hosts, least recently used evicted: 256;
+    /// 0 keeps none.
     pub fn max_idle(mut self, max: usize) -> Self {
         self.config.pool.max_idle = max;
+        self.max_idle_set = true;
         self
     }
 
@@ -130,9 +161,15 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
-    /// Closes a connection after it served this many requests. Unlimited by default.
-    pub fn max_requests_per_conn(mut self, max: u64) -> Self {
-        self.config.pool.max_requests_per_conn = NonZeroU64::new(max);
+    /// Closes a connection after it served this many requests. `None`, the
+    /// default, is no limit; `Some(0)` is taken as 1, with a warning.
+    pub fn max_requests_per_conn(mut self, max: Option<u64>) -> Self {
+        self.config.pool.max_requests_per_conn = max.map(|n| {
+            NonZeroU64::new(n).unwrap_or_else(|| {
+                tracing::warn!("max_requests_per_conn(Some(0)) would never send; using 1");
+                NonZeroU64::MIN
+            })
+        });
         self
     }
 
@@ -178,9 +215,11 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
-    /// How long to hold a body sent with `Expect: 100-continue`: 1 s.
-    pub fn expect_continue_timeout(mut self, timeout: Duration) -> Self {
-        self.config.conn.expect_continue_timeout = timeout;
+    /// How long to hold a body sent with `Expect: 100-continue` for the
+    /// server's answer: 1 s. `None` waits for the answer however long it
+    /// takes; `Some(Duration::ZERO)` sends the body at once (Go's 0).
+    pub fn expect_continue_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.conn.expect_continue_timeout = timeout.unwrap_or(Duration::MAX);
         self
     }
 
@@ -323,6 +362,7 @@ impl<R: Runtime> ClientBuilder<R> {
     /// The client.
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS settles its configuration"))]
     pub fn build(mut self) -> Client<R> {
+        reconcile_idle_limits(&mut self.config.pool, self.max_idle_set);
         #[cfg(feature = "rustls")]
         {
             let config = &mut self.config;
@@ -332,5 +372,25 @@ impl<R: Runtime> ClientBuilder<R> {
             }
         }
         Client::from_parts(self.runtime, self.config, self.connector)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A per-host idle limit above the default total raises the total; an
+    /// explicit total is kept (and warned about).
+    #[test]
+    fn idle_limits_are_reconciled() {
+        let mut pool = PoolConfig { max_idle_per_host: 1000, ..PoolConfig::default() };
+        reconcile_idle_limits(&mut pool, false);
+        assert_eq!(pool.max_idle, 1000);
+        let mut pool = PoolConfig { max_idle_per_host: 1000, max_idle: 10, ..PoolConfig::default() };
+        reconcile_idle_limits(&mut pool, true);
+        assert_eq!(pool.max_idle, 10);
+        let mut pool = PoolConfig::default();
+        reconcile_idle_limits(&mut pool, false);
+        assert_eq!(pool.max_idle, PoolConfig::default().max_idle);
     }
 }

@@ -12,6 +12,13 @@ use http::Extensions;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestTimeout(pub Duration);
 
+impl RequestTimeout {
+    /// A deadline `timeout` after the call (the builder's `.timeout()` sets it).
+    pub fn new(timeout: Duration) -> Self {
+        Self(timeout)
+    }
+}
+
 /// A callback for informational responses; see [`OnInformational`].
 pub type InformationalCallback = dyn Fn(&http::Response<()>) + Send + Sync;
 
@@ -23,6 +30,13 @@ pub type TraceCallback = dyn Fn(&TraceEvent) + Send + Sync;
 #[derive(Clone)]
 pub struct OnInformational(pub Arc<InformationalCallback>);
 
+impl OnInformational {
+    /// Calls `callback` with each informational response.
+    pub fn new(callback: impl Fn(&http::Response<()>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(callback))
+    }
+}
+
 impl std::fmt::Debug for OnInformational {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("OnInformational(..)")
@@ -32,6 +46,14 @@ impl std::fmt::Debug for OnInformational {
 /// Receives the phases of a request as they happen (Go's httptrace).
 #[derive(Clone)]
 pub struct Trace(pub Arc<TraceCallback>);
+
+impl Trace {
+    /// Calls `callback` with each phase of the request:
+    /// `client.get(url).extension(Trace::new(|event| eprintln!("{event:?}")))`.
+    pub fn new(callback: impl Fn(&TraceEvent) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(callback))
+    }
+}
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

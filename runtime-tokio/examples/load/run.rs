@@ -1,7 +1,6 @@
 //! Runs a plan: `connections` workers, each sending requests back to back on
 //! the shared client until the count or the time is up.
 
-use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,7 +8,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use http::{Request, Uri};
-use http_body::Body as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use roundtrip_core::client::{Client, ClientBuilder, Full, Runtime};
 
@@ -80,7 +78,7 @@ where
     };
     let builder = crate::tls::configure(builder, plan.cacert.as_deref(), plan.insecure)?;
     let client = builder
-        .max_conns_per_host(plan.connections)
+        .max_conns_per_host(Some(plan.connections))
         .max_idle_per_host(plan.connections)
         .disable_keep_alives(plan.close)
         .build();
@@ -121,19 +119,16 @@ async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared
                 let status = response.status().as_u16();
                 let mut body = response.into_body();
                 let mut bytes = 0u64;
-                let mut failed = None;
-                while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                    match frame {
-                        Ok(frame) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
+                let outcome = loop {
+                    match body.chunk().await {
+                        Ok(Some(data)) => bytes += data.len() as u64,
+                        Ok(None) => break Ok(()),
+                        Err(e) => break Err(e),
                     }
-                }
-                match failed {
-                    None => stats.response(status, bytes, started.elapsed()),
-                    Some(e) => stats.error(&e),
+                };
+                match outcome {
+                    Ok(()) => stats.response(status, bytes, started.elapsed()),
+                    Err(e) => stats.error(&e),
                 }
             }
             Err(e) => stats.error(&e),
