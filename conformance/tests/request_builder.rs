@@ -150,10 +150,10 @@ async fn futures_lite_join<A: std::future::Future, B: std::future::Future>(
         if ra.is_none() {
             ra = std::task::ready!(a.as_mut().poll(cx)).into();
         }
-        if rb.is_none() {
-            if let std::task::Poll::Ready(out) = b.as_mut().poll(cx) {
-                rb = Some(out);
-            }
+        if rb.is_none()
+            && let std::task::Poll::Ready(out) = b.as_mut().poll(cx)
+        {
+            rb = Some(out);
         }
         if ra.is_some() && rb.is_some() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
     })

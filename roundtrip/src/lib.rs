@@ -103,7 +103,7 @@
 //! # TLS and proxies
 //! With `rustls`, `https://` works over either runtime (rustls in
 //! roundtrip-core, aws-lc-rs, the system's verifier); `ClientBuilder::tls_config`
-//! takes a [`rustls::ClientConfig`] for custom roots or client certificates,
+//! takes a `rustls::ClientConfig` (`roundtrip::rustls` is the same rustls) for custom roots or client certificates,
 //! and every response of a TLS connection carries a `TlsInfo`. Proxies come
 //! from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (as curl and
 //! Go read them), or from `ClientBuilder::proxy` with a [`Proxy`]: `http`,
