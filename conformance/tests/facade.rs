@@ -93,3 +93,18 @@ fn json_errors_are_typed() {
         });
     });
 }
+
+/// `response.text()` decodes the charset the response names.
+#[test]
+fn text_honours_the_charset() {
+    roundtrip_conformance::watchdog::test(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (server, _received) = answering(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=ISO-8859-1\r\ncontent-length: 4\r\n\r\ncaf\xe9",
+            );
+            let response = roundtrip::Client::new().get(server.url("/")).await.unwrap();
+            assert_eq!(response.text(64).await.unwrap(), "café");
+        });
+    });
+}

@@ -29,7 +29,8 @@ impl<R: Runtime> ResponseExt for http::Response<Body<R>> {
     }
 
     fn text(self, limit: usize) -> impl Future<Output = Result<String, Error>> + Send {
-        self.into_body().text(limit)
+        let content_type = self.headers().get(http::header::CONTENT_TYPE).cloned();
+        async move { self.into_body().text_in(content_type.as_ref(), limit).await }
     }
 
     #[cfg(feature = "json")]

@@ -3,15 +3,16 @@
 //!
 //! Its helpers: [`Body::frame`] and [`Body::chunk`] read a piece at a time,
 //! [`Body::discard`] reads to the end for the connection's sake, and
-//! [`Body::bytes`] and [`Body::text`] collect under a limit, `text` in the
-//! charset the response's `Content-Type` names (UTF-8 or ISO-8859-1).
+//! [`Body::bytes`], [`Body::text`] and [`Body::text_in`] collect under a
+//! limit, `text_in` in the charset a `Content-Type` names.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use http::HeaderValue;
 use http_body::{Frame, SizeHint};
 
 use super::error::{Error, Timeout};
@@ -21,7 +22,7 @@ use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
 use super::upload::Upload;
 use crate::conn::{BodyChunk, Event, ExchangeId};
-use crate::proto::{BodyKind, ResponseHead};
+use crate::proto::BodyKind;
 
 /// A response body. Implements [`http_body::Body`]; [`frame`](Self::frame) and
 /// [`chunk`](Self::chunk) read it a piece at a time, [`bytes`](Self::bytes) and
@@ -63,20 +64,15 @@ struct Streaming<R: Runtime> {
     deadline: Option<Instant>,
     timer: Timer<R>,
     deadline_timer: Timer<R>,
-    /// What [`Body::text`] decodes with, from the response's `Content-Type`.
-    charset: Charset,
 }
 
 impl<R: Runtime> Body<R> {
-    /// `head` is the response's: its `Content-Type` names the charset
-    /// [`text`](Self::text) decodes with (read only when there is a body).
     pub(crate) fn new(
         mut leased: Leased<R>,
         kind: BodyKind,
         upload: Upload,
         options: Options,
         deadline: Option<Instant>,
-        head: &ResponseHead,
     ) -> Self {
         if kind == BodyKind::Empty {
             // Bodyless responses give the connection back before the caller sees
@@ -94,7 +90,6 @@ impl<R: Runtime> Body<R> {
         };
         let Some(id) = leased.exchange() else { return Self { streaming: None } };
         let (timer, deadline_timer) = (Timer::default(), Timer::default());
-        let charset = head.get("content-type").map_or(Charset::Utf8, Charset::of_content_type);
         Self {
             streaming: Some(Streaming {
                 leased,
@@ -105,7 +100,6 @@ impl<R: Runtime> Body<R> {
                 deadline,
                 timer,
                 deadline_timer,
-                charset,
             }),
         }
     }
@@ -128,20 +122,31 @@ impl<R: Runtime> Body<R> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn frame(&mut self) -> Option<Result<Frame<Bytes>, Error>> {
-        poll_fn(|cx| self.poll_next(cx)).await
+    pub fn frame(&mut self) -> impl Future<Output = Option<Result<Frame<Bytes>, Error>>> + Send + '_ {
+        poll_fn(|cx| self.poll_next(cx))
     }
 
     /// The next chunk of data, as it arrived (no copy); `None` once the body
     /// has ended. Trailers are skipped: read them with [`frame`](Self::frame).
     /// See the example on [`Body`].
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
-        while let Some(frame) = self.frame().await {
-            if let Ok(data) = frame?.into_data() {
-                return Ok(Some(data));
+    ///
+    /// One future over the body's poll, not an `async` layer over
+    /// [`frame`](Self::frame): a loop of `chunk()` calls is the hot path of
+    /// every streaming reader.
+    pub fn chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, Error>> + Send + '_ {
+        poll_fn(|cx| {
+            loop {
+                match std::task::ready!(self.poll_next(cx)) {
+                    None => return Poll::Ready(Ok(None)),
+                    Some(Err(error)) => return Poll::Ready(Err(error)),
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Poll::Ready(Ok(Some(data)));
+                        }
+                    }
+                }
             }
-        }
-        Ok(None)
+        })
     }
 
     /// Reads the body to its end and drops each chunk as it comes, so the
@@ -195,21 +200,11 @@ impl<R: Runtime> Body<R> {
         Ok(first.unwrap_or_else(|| rest.freeze()))
     }
 
-    /// Collects the body as text, failing past `limit` bytes (of the body as
-    /// received, before decoding).
-    ///
-    /// The charset is the `charset` parameter of the response's
-    /// `Content-Type`:
-    /// - none, `utf-8` or `us-ascii` (ASCII is a subset): UTF-8, and bytes that
-    ///   are not UTF-8 are a decode error ([`Error`]'s `Display` says so);
-    /// - `iso-8859-1` and its aliases (`latin1`, `l1`, ...): each byte is the
-    ///   code point of the same value;
-    /// - any other, `windows-1252` included (it differs from ISO-8859-1 in
-    ///   `0x80..=0x9F`): a decode error naming the charset, before any of the
-    ///   body is read. Read such a body with [`bytes`](Self::bytes) and decode
-    ///   it with an encoding crate.
-    ///
-    /// A response without a body gives `""`.
+    /// Collects the body as UTF-8 text, failing past `limit` bytes; bytes
+    /// that are not UTF-8 are a decode error. A response without a body
+    /// gives `""`. For the charset the response names, use
+    /// [`text_in`](Self::text_in) with its `Content-Type` (the `roundtrip`
+    /// crate's `response.text(limit)` does).
     ///
     /// ```no_run
     /// # use roundtrip_core::client::{Body, Error, Runtime};
@@ -218,13 +213,41 @@ impl<R: Runtime> Body<R> {
     /// # Ok(()) }
     /// ```
     pub async fn text(self, limit: usize) -> Result<String, Error> {
-        let latin1 = match self.streaming.as_ref().map(|s| &s.charset) {
-            None => return Ok(String::new()),
-            Some(Charset::Unsupported(name)) => {
+        self.text_in(None, limit).await
+    }
+
+    /// Collects the body as text in the charset `content_type` names (the
+    /// response's `Content-Type`), failing past `limit` bytes of the body as
+    /// received. The charset is the `charset` parameter:
+    /// - none, `utf-8` or `us-ascii` (ASCII is a subset): UTF-8, and bytes that
+    ///   are not UTF-8 are a decode error;
+    /// - `iso-8859-1` and its aliases (`latin1`, `l1`, ...): each byte is the
+    ///   code point of the same value;
+    /// - any other, `windows-1252` included (it differs from ISO-8859-1 in
+    ///   `0x80..=0x9F`): a decode error naming the charset, before any of the
+    ///   body is read. Read such a body with [`bytes`](Self::bytes) and decode
+    ///   it with an encoding crate.
+    ///
+    /// The charset is found here, when asked for, not for every response:
+    /// the hot path pays nothing for it.
+    ///
+    /// ```no_run
+    /// # use roundtrip_core::client::{Body, Error, Runtime};
+    /// # async fn f<R: Runtime>(response: http::Response<Body<R>>) -> Result<(), Error> {
+    /// let content_type = response.headers().get(http::header::CONTENT_TYPE).cloned();
+    /// let text = response.into_body().text_in(content_type.as_ref(), 1 << 20).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn text_in(self, content_type: Option<&HeaderValue>, limit: usize) -> Result<String, Error> {
+        if self.streaming.is_none() {
+            return Ok(String::new());
+        }
+        let latin1 = match content_type.map_or(Charset::Utf8, |v| Charset::of_content_type(v.as_bytes())) {
+            Charset::Unsupported(name) => {
                 let message = format!("charset {name} is not supported; read the bytes with bytes()");
                 return Err(Error::decode(message));
             }
-            Some(charset) => *charset == Charset::Latin1,
+            charset => charset == Charset::Latin1,
         };
         let bytes = self.bytes(limit).await?;
         if latin1 && !bytes.is_ascii() {

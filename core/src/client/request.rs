@@ -104,7 +104,7 @@ async fn attempts<R: Runtime>(
     options.trace(TraceEvent::ResponseHead);
     #[cfg(feature = "rustls")]
     let tls = leased.conn().and_then(|conn| conn.tls.clone());
-    let body = Body::new(leased, kind, upload, options, deadline, &response);
+    let body = Body::new(leased, kind, upload, options, deadline);
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS adds to the response"))]
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
     #[cfg(feature = "rustls")]
