@@ -54,8 +54,8 @@ SCENARIOS = {
 }
 
 CLIENTS = {
-    "roundtrip": [os.path.join(TARGET, "examples", "load"), "--json"],
-    "roundtrip (smol)": [os.path.join(TARGET, "examples", "load"), "--json", "--runtime", "smol"],
+    "roundtrip": [os.path.join(TARGET, "load"), "--json"],
+    "roundtrip (smol)": [os.path.join(TARGET, "load"), "--json", "--runtime", "smol"],
     "hyper-util (mt, 1 worker)": [os.path.join(TARGET, "examples", "bench_hyper"), "--threads", "1"],
     "hyper-util (current-thread)": [os.path.join(TARGET, "examples", "bench_hyper"), "--threads", "0"],
     "floor (tokio)": [os.path.join(TARGET, "examples", "bench_floor")],
@@ -249,10 +249,9 @@ def main():
         # Two builds: features must not unify between the tool and the references.
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-conformance",
                         "--example", "bench_hyper", "--example", "bench_floor"], check=True, cwd=ROOT)
-        # With --tls, `load` needs the rustls feature (aws-lc-rs, roundtrip's default provider).
-        features = ["--features", "rustls"] if args.tls else []
-        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-tokio"] + features
-                       + ["--example", "load"], check=True, cwd=ROOT)
+        # `load` as shipped: roundtrip-cli's default features (rustls with aws-lc-rs).
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-cli", "--bin", "load"],
+                       check=True, cwd=ROOT)
     prefix = tempfile.mkdtemp(prefix="roundtrip-bench-")
     cacert = None
     if args.tls:

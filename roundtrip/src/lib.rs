@@ -130,6 +130,9 @@ mod response;
 pub use bytes;
 pub use http;
 pub use http_body;
+/// The client generic over its runtime (`client::Client<R>`), for code that
+/// runs on either, or on a runtime of its own.
+pub use roundtrip_core::client;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
     Runtime, Target, Timeout, Trace, TraceEvent, dial_tcp,

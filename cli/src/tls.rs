@@ -1,15 +1,16 @@
 //! `--cacert` and `--insecure`, as `fetch` and `load` take them.
 
-use roundtrip_core::client::{ClientBuilder, Runtime};
+use roundtrip::client::{ClientBuilder, Runtime};
 
 /// Trusts the CA certificates in the PEM file `cacert` instead of the
 /// system's, and/or accepts any certificate (`insecure`).
 #[cfg(feature = "rustls")]
-pub(crate) fn configure<R: Runtime>(
+pub fn configure<R: Runtime>(
     mut builder: ClientBuilder<R>,
     cacert: Option<&str>,
     insecure: bool,
 ) -> Result<ClientBuilder<R>, String> {
+    use roundtrip::rustls;
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     if let Some(path) = cacert {
@@ -30,8 +31,9 @@ pub(crate) fn configure<R: Runtime>(
     Ok(builder)
 }
 
+/// Without TLS built in, `--cacert` and `--insecure` are refused.
 #[cfg(not(feature = "rustls"))]
-pub(crate) fn configure<R: Runtime>(
+pub fn configure<R: Runtime>(
     builder: ClientBuilder<R>,
     cacert: Option<&str>,
     insecure: bool,

@@ -1,20 +1,17 @@
-//! The `load` and `fetch` tools (examples of `roundtrip-tokio`), run as a
-//! user would: as processes, checking their output and exit codes. They live
-//! here so that the published adapter's tests need no unpublished crate;
-//! `cargo test --workspace` builds every example before running tests.
+//! The `load` and `fetch` tools run as a user would: as processes, checking
+//! their output and exit codes. Cargo builds the binaries for these tests.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use roundtrip_conformance::server::Server;
 
 fn tool(name: &str) -> Command {
-    // target/<profile>/deps/tools-<hash> -> target/<profile>/examples/<name>
-    let exe = std::env::current_exe().unwrap();
-    let dir: PathBuf = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is not built: run `cargo test --workspace`", path.display());
-    Command::new(path)
+    // Cargo builds this package's binaries for its integration tests.
+    Command::new(match name {
+        "fetch" => env!("CARGO_BIN_EXE_fetch"),
+        "load" => env!("CARGO_BIN_EXE_load"),
+        other => panic!("no tool {other}"),
+    })
 }
 
 fn run(command: &mut Command) -> (i32, String, String) {

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::{Parser, ValueEnum};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use roundtrip::bytes::Bytes;
+use roundtrip::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 /// HTTP/1.1 load generator on roundtrip. With no URL, starts an embedded
 /// loopback server (`/small`: 100 bytes, `/1m`: 1 MiB, `/upload`: reads and

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use http::Uri;
-use roundtrip_core::client::{Error, PoolStats};
+use roundtrip::client::{Error, PoolStats};
+use roundtrip::http::Uri;
 
 use crate::args::Plan;
 use crate::cpu::CpuTime;
@@ -122,7 +122,7 @@ impl Summary {
     }
 
     fn is_tls(&self) -> bool {
-        self.target.scheme() == Some(&http::uri::Scheme::HTTPS)
+        self.target.scheme() == Some(&roundtrip::http::uri::Scheme::HTTPS)
     }
 
     /// TLS handshakes: one per connection opened to an https target.

@@ -13,8 +13,6 @@ mod cpu;
 mod report;
 mod run;
 mod server;
-#[path = "../common/tls.rs"]
-mod tls;
 
 use std::process::ExitCode;
 

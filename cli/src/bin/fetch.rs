@@ -16,9 +16,6 @@
 //! certificate not accepted, 77 unreadable `--cacert`, 97 the proxy refused
 //! or failed, 1 anything else.
 
-#[path = "common/tls.rs"]
-mod tls;
-
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::pin::Pin;
@@ -27,13 +24,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Parser;
-use http::uri::Scheme;
-use http::{HeaderName, HeaderValue, Method, Request, Uri};
-use http_body::{Body as _, Frame, SizeHint};
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip_tokio::{Client, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
+use roundtrip::bytes::Bytes;
+use roundtrip::http::uri::Scheme;
+use roundtrip::http::{HeaderName, HeaderValue, Method, Request, Uri};
+use roundtrip::http_body::{Body as _, Frame, SizeHint};
+use roundtrip::{Client, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
+use roundtrip_cli::tls;
 
 /// Sends one HTTP/1.1 request and writes the response body.
 #[derive(Parser, Debug)]
@@ -177,7 +175,7 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     let response = client.request(request).await.map_err(failure)?;
     #[cfg(feature = "rustls")]
     if args.verbose
-        && let Some(tls) = response.extensions().get::<Arc<roundtrip_tokio::TlsInfo>>()
+        && let Some(tls) = response.extensions().get::<Arc<roundtrip::TlsInfo>>()
     {
         describe_tls(tls);
     }
@@ -268,7 +266,7 @@ fn proxies(args: &Args) -> Result<Proxies, Failure> {
 
 /// What `-v` shows of a TLS connection, as curl does.
 #[cfg(feature = "rustls")]
-fn describe_tls(tls: &roundtrip_tokio::TlsInfo) {
+fn describe_tls(tls: &roundtrip::TlsInfo) {
     let version = tls.protocol_version().map_or_else(|| "?".into(), |v| format!("{v:?}"));
     let suite = tls.cipher_suite().map_or_else(|| "?".into(), |s| format!("{s:?}"));
     eprintln!("* TLS: {version}, {suite}");
@@ -294,10 +292,7 @@ fn failure(error: Error) -> Failure {
         // other TLS failure.
         #[cfg(feature = "rustls")]
         _ if error.tls_error().is_some_and(|e| {
-            matches!(
-                e.kind(),
-                roundtrip_tokio::TlsErrorKind::Certificate | roundtrip_tokio::TlsErrorKind::Name
-            )
+            matches!(e.kind(), roundtrip::TlsErrorKind::Certificate | roundtrip::TlsErrorKind::Name)
         }) =>
         {
             60
@@ -342,7 +337,7 @@ enum RequestBody {
     },
 }
 
-impl http_body::Body for RequestBody {
+impl roundtrip::http_body::Body for RequestBody {
     type Data = Bytes;
     type Error = std::io::Error;
 

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use http::{Request, Uri};
-use http_body::Body as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip_core::client::{Client, ClientBuilder, Full, Runtime};
+use roundtrip::client::{Client, ClientBuilder, Full, Runtime};
+use roundtrip::http::{Request, Uri};
+use roundtrip::http_body::Body as _;
 
 use crate::args::Plan;
 use crate::cpu::CpuTime;
@@ -47,7 +47,7 @@ pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
     };
     let runtime = builder.enable_all().build().map_err(|e| format!("cannot start tokio: {e}"))?;
     runtime.block_on(async {
-        let builder = roundtrip_tokio::Client::builder();
+        let builder = roundtrip::tokio::Client::builder();
         execute(plan, builder, |future| {
             let task = tokio::spawn(future);
             async move { task.await.unwrap_or_default() }
@@ -58,7 +58,7 @@ pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
 
 pub(crate) fn on_smol(plan: Plan) -> Result<Summary, String> {
     smol::block_on(async {
-        let builder = roundtrip_smol::Client::builder();
+        let builder = roundtrip::smol::Client::builder();
         execute(plan, builder, smol::spawn).await
     })
 }
@@ -78,7 +78,7 @@ where
             (url, true)
         }
     };
-    let builder = crate::tls::configure(builder, plan.cacert.as_deref(), plan.insecure)?;
+    let builder = roundtrip_cli::tls::configure(builder, plan.cacert.as_deref(), plan.insecure)?;
     let client = builder
         .max_conns_per_host(Some(plan.connections))
         .max_idle_per_host(plan.connections)
