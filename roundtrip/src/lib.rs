@@ -43,6 +43,8 @@
 //! #     });
 //! #     url
 //! # }
+//! # #[cfg(not(feature = "smol"))] fn main() {}
+//! # #[cfg(feature = "smol")]
 //! fn main() -> Result<(), roundtrip::Error> {
 //! #   let url = server();
 //!     let client = roundtrip::smol::Client::new();
