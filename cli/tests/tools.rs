@@ -251,3 +251,54 @@ fn fetch_sends_a_body_from_a_file() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!((code, stdout.as_str()), (0, "from a file"), "{stderr}");
 }
+
+/// Runs `command` to its end within a bound, so a tool that hangs fails the
+/// test instead of hanging it.
+fn run_bounded(command: &mut Command) -> (i32, String, String) {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the tool starts");
+    for _ in 0..600 {
+        if child.try_wait().expect("the tool's status").is_some() {
+            let Output { status, stdout, stderr } = child.wait_with_output().expect("its output");
+            return (
+                status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&stdout).into_owned(),
+                String::from_utf8_lossy(&stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("the tool did not end within 60 s");
+}
+
+/// `load -z` is a bound: requests in flight at the deadline (here, to a
+/// server that never answers) are cancelled there and counted as such, and
+/// the summary is printed.
+#[test]
+fn load_duration_is_a_bound() {
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.expect_eof()?;
+        Ok(())
+    });
+    let url = server.url("/").to_string();
+    let (code, stdout, stderr) = run_bounded(tool("load").args([url.as_str(), "-z", "1s", "-c", "2"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Requests:      0 (0 errors)"), "{stdout}");
+    assert!(stdout.contains("Cancelled:     2 in flight at the end of --duration"), "{stdout}");
+}
+
+/// `--connect-timeout` exits 28 as curl does; the TLS handshake counts
+/// toward it (a server that accepts and never answers the ClientHello).
+#[test]
+fn fetch_connect_timeout_exits_28() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}/", silent.local_addr().unwrap().port());
+    let (code, _, stderr) = run_bounded(tool("fetch").args([url.as_str(), "--connect-timeout", "0.2"]));
+    assert_eq!(code, 28, "{stderr}");
+    assert!(stderr.contains("connect timed out"), "{stderr}");
+}

@@ -302,8 +302,9 @@ fn failure(error: Error) -> Failure {
         // 97: the proxy refused or broke its handshake (curl's
         // CURLE_PROXY); 56 for the rest of what curl reports as a receive error.
         _ if error.proxy_error().is_some() => 97,
-        _ if error.is_connect() => 7,
+        // A connect timeout is a timeout first, as in curl (28, not 7).
         _ if error.is_timeout() => 28,
+        _ if error.is_connect() => 7,
         _ if error.is_protocol() => 8,
         _ if error.is_closed() => 56,
         _ => 1,

@@ -26,6 +26,9 @@ pub(crate) struct Args {
     /// Run for this long instead of a count: 10s, 500ms, 2m.
     #[arg(short = 'z', long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Give up on a request after this long: 5s, 500ms.
+    #[arg(short = 't', long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// Request method.
     #[arg(short = 'm', long, default_value = "GET")]
     pub method: String,
@@ -74,6 +77,7 @@ pub(crate) struct Plan {
     pub body: Bytes,
     pub requests: Option<u64>,
     pub duration: Option<Duration>,
+    pub timeout: Option<Duration>,
     pub connections: usize,
     pub close: bool,
     pub progress: bool,
@@ -124,6 +128,7 @@ impl Args {
             body: Bytes::from(vec![b'x'; self.body_bytes]),
             requests,
             duration: self.duration,
+            timeout: self.timeout,
             connections: self.connections,
             close: self.close,
             progress: !self.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -20,6 +20,8 @@ pub(crate) struct Stats {
     errors: BTreeMap<&'static str, u64>,
     bytes: u64,
     requests: u64,
+    /// Requests in flight at the `--duration` deadline, cancelled there.
+    cut: u64,
 }
 
 impl Default for Stats {
@@ -36,6 +38,7 @@ impl Stats {
             errors: BTreeMap::new(),
             bytes: 0,
             requests: 0,
+            cut: 0,
         }
     }
 
@@ -51,7 +54,13 @@ impl Stats {
         *self.errors.entry(kind(error)).or_default() += 1;
     }
 
+    /// A request cancelled by the end of the run: neither done nor failed.
+    pub(crate) fn cut(&mut self) {
+        self.cut += 1;
+    }
+
     pub(crate) fn merge(&mut self, other: Stats) {
+        self.cut += other.cut;
         let _ = self.latency.add(&other.latency);
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
@@ -125,9 +134,15 @@ impl Summary {
         self.target.scheme() == Some(&roundtrip::http::uri::Scheme::HTTPS)
     }
 
+    /// Connections opened: dials that succeeded (a failed dial is an error,
+    /// not a connection).
+    fn opened(&self) -> u64 {
+        self.pool.dials.saturating_sub(self.pool.dial_failures)
+    }
+
     /// TLS handshakes: one per connection opened to an https target.
     fn handshakes(&self) -> u64 {
-        if self.is_tls() { self.pool.dials } else { 0 }
+        if self.is_tls() { self.opened() } else { 0 }
     }
 
     fn reuse_rate(&self) -> f64 {
@@ -144,6 +159,9 @@ impl Summary {
             self.errors,
             self.elapsed.as_secs_f64()
         );
+        if self.stats.cut > 0 {
+            let _ = writeln!(out, "Cancelled:     {} in flight at the end of --duration", self.stats.cut);
+        }
         let _ = writeln!(out, "Requests/sec:  {:.1}", self.per_second(self.requests as f64));
         let _ = writeln!(
             out,
@@ -166,7 +184,7 @@ impl Summary {
         let _ = writeln!(
             out,
             "Connections:   {} opened{handshakes}, reuse rate {:.2}%",
-            self.pool.dials,
+            self.opened(),
             self.reuse_rate() * 100.0
         );
         if !self.stats.latency.is_empty() {
@@ -227,7 +245,7 @@ impl Summary {
         format!(
             concat!(
                 "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
-                "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"reuse_rate\":{:.4},",
+                "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"cancelled\":{},\"reuse_rate\":{:.4},",
                 "\"latency_ms\":{{\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"max\":{:.3}}},",
                 "\"status\":{{{}}},\"error_kinds\":{{{}}}}}"
             ),
@@ -236,8 +254,9 @@ impl Summary {
             self.elapsed.as_secs_f64(),
             self.stats.bytes,
             cpu,
-            self.pool.dials,
+            self.opened(),
             self.handshakes(),
+            self.stats.cut,
             self.reuse_rate(),
             self.percentile_ms(0.5),
             self.percentile_ms(0.9),

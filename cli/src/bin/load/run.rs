@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip::client::{Client, ClientBuilder, Full, Runtime};
+use roundtrip::client::{Client, ClientBuilder, Full, RequestTimeout, Runtime, Timeout};
 use roundtrip::http::{Request, Uri};
 use roundtrip::http_body::Body as _;
 
@@ -116,6 +116,19 @@ async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared
         *request.method_mut() = plan.method.clone();
         *request.uri_mut() = url.clone();
         *request.headers_mut() = plan.headers.clone();
+        // `--duration` is a bound: a request in flight at the deadline is
+        // cancelled there, as is one past `--timeout`.
+        let deadline = match (shared.deadline, plan.timeout) {
+            (Some(end), Some(timeout)) => Some(end.min(started + timeout)),
+            (end, timeout) => end.or_else(|| timeout.map(|t| started + t)),
+        };
+        if let Some(deadline) = deadline {
+            request.extensions_mut().insert(RequestTimeout(deadline.saturating_duration_since(started)));
+        }
+        let cut = |e: &roundtrip::Error| {
+            e.timeout_kind() == Some(Timeout::Total)
+                && shared.deadline.is_some_and(|end| Instant::now() >= end)
+        };
         match client.request(request).await {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -132,9 +145,11 @@ async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared
                 };
                 match outcome {
                     Ok(()) => stats.response(status, bytes, started.elapsed()),
+                    Err(e) if cut(&e) => stats.cut(),
                     Err(e) => stats.error(&e),
                 }
             }
+            Err(e) if cut(&e) => stats.cut(),
             Err(e) => stats.error(&e),
         }
         shared.done.fetch_add(1, Ordering::Relaxed);
