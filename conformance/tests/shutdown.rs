@@ -136,7 +136,7 @@ impl roundtrip_smol::Spawn for Owned {
         F: Future<Output = ()> + Send + 'static,
     {
         if let Some(executor) = self.0.as_ref().and_then(Weak::upgrade) {
-            executor.spawn(future).detach();
+            smol::Executor::spawn(&executor, future).detach();
         }
     }
 }

@@ -1,5 +1,5 @@
 //! roundtrip on smol: an HTTP/1.1 client with a Go-grade connection pool, on
-//! the async-io reactor.
+//! the async-io reactor (smol's and async-std's) and any executor.
 //!
 //! ```
 //! # use std::io::{Read, Write};
@@ -17,6 +17,35 @@
 //! print!("{}", response.into_body().text(1 << 20).await?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Your executor
+//! By default the client's background tasks (dials, the reading out of
+//! cancelled bodies, the idle reaper) run on a small executor of this
+//! crate's own, on one thread. To run them on an executor of yours, give
+//! the client an `Arc<async_executor::Executor>` (smol's `Executor` is the
+//! same type) when you build it:
+//!
+//! ```
+//! # use std::io::{Read, Write};
+//! # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! # let url = format!("http://{}/", listener.local_addr()?);
+//! # std::thread::spawn(move || {
+//! #     let (mut socket, _) = listener.accept().unwrap();
+//! #     let _ = socket.read(&mut [0; 1024]);
+//! #     socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n").unwrap();
+//! # });
+//! use std::sync::Arc;
+//!
+//! let executor = Arc::new(smol::Executor::new());
+//! let runtime = roundtrip_smol::Smol(executor.clone());
+//! let client = roundtrip_core::client::ClientBuilder::with_runtime(runtime).build();
+//! smol::block_on(executor.run(async {
+//!     let response = client.get(url).await?;
+//!     print!("{}", response.into_body().text(1 << 20).await?);
+//!     Ok::<(), roundtrip_smol::Error>(())
+//! }))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -39,8 +68,7 @@
 //!     }
 //! }
 //!
-//! type Client = roundtrip_core::client::Client<roundtrip_smol::Smol<AsyncStd>>;
-//! let client = Client::new();
+//! let client = roundtrip_core::client::Client::<roundtrip_smol::Smol<AsyncStd>>::new();
 //! # drop(client);
 //! ```
 //! The test suite runs the whole engine test list both ways.
@@ -86,13 +114,14 @@ pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
 
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Target, Timeout, Trace, TraceEvent, dial_tcp,
+    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp,
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};
 pub use roundtrip_core::proxy::{NoProxy, Proxies, Proxy, ProxyError, ProxyErrorKind, ProxyKind};
 
-/// An HTTP/1.1 client on smol.
+/// An HTTP/1.1 client on smol: async-io, spawning on [`GlobalExecutor`]
+/// (`roundtrip_core::client::Client<Smol<S>>` spawns with `S`).
 pub type Client = roundtrip_core::client::Client<Smol>;
 /// Builds a [`Client`].
 pub type ClientBuilder = roundtrip_core::client::ClientBuilder<Smol>;

@@ -1,27 +1,38 @@
-//! `Runtime` on async-io: its reactor and timers (shared with async-std),
-//! `async-net` sockets, and a spawner of the user's choice.
+//! `Runtime` on async-io: its reactor and timers (shared with smol and
+//! async-std), `async-net` sockets, and the executor of the user's choice.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use async_executor::Executor;
 use roundtrip_core::client::{Io, Runtime, Sleep};
 
 use crate::io::SmolIo;
 
 /// Where the client spawns its background tasks (dials, drains, the reaper).
-pub trait Spawn: Clone + Default + Send + Sync + 'static {
-    /// Runs `future` to completion in the background.
+///
+/// Implemented for [`GlobalExecutor`] (the default), for an executor the
+/// program runs itself (`Arc<async_executor::Executor>`, or a `&'static`
+/// one), and for anything else with a spawn function (async-std's, say).
+pub trait Spawn: Clone + Send + Sync + 'static {
+    /// Runs `future` to completion in the background. May drop it instead
+    /// when there is nothing left to run it (see [`Runtime::spawn`]); must
+    /// not panic.
     fn spawn<F>(&self, future: F)
     where
         F: Future<Output = ()> + Send + 'static;
 }
 
-/// Spawns on smol's global executor (`smol::spawn`).
+/// Spawns on an executor of the crate's own, run by one background thread
+/// (`roundtrip-smol`) started on first use, as `smol::spawn` does for smol's:
+/// the client works under any `block_on` without the program running an
+/// executor for it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GlobalExecutor;
 
@@ -30,7 +41,51 @@ impl Spawn for GlobalExecutor {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        smol::spawn(future).detach();
+        // Without a thread to run it (the system refused one) the task is
+        // dropped, which the engine survives.
+        if let Some(executor) = global() {
+            executor.spawn(future).detach();
+        }
+    }
+}
+
+/// The global executor, once its thread runs; `None` if it could not start.
+fn global() -> Option<&'static Executor<'static>> {
+    static GLOBAL: OnceLock<Option<Executor<'static>>> = OnceLock::new();
+    GLOBAL
+        .get_or_init(|| {
+            let started = std::thread::Builder::new().name("roundtrip-smol".into()).spawn(|| {
+                // Waits for this initialisation to finish, then runs forever.
+                if let Some(executor) = global() {
+                    async_io::block_on(executor.run(std::future::pending::<()>()));
+                }
+            });
+            match started {
+                Ok(_) => Some(Executor::new()),
+                Err(error) => {
+                    tracing::error!(%error, "roundtrip-smol: cannot start the executor thread");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+impl Spawn for Arc<Executor<'static>> {
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Executor::spawn(self, future).detach();
+    }
+}
+
+impl Spawn for &'static Executor<'static> {
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Executor::spawn(self, future).detach();
     }
 }
 
