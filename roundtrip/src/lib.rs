@@ -2,7 +2,8 @@
 //!
 //! The protocol and the pool are pure state machines in `roundtrip-core`; this
 //! crate picks the runtime (feature `tokio`, the default, or `smol`, which
-//! also serves async-std), TLS (`rustls`) and JSON (`json`), and gives the
+//! also serves async-std and any async-executor), TLS (`rustls`), JSON
+//! (`json`) and tower (`tower`), and gives the
 //! everyday API. Requests are `http::Request`s and responses
 //! `http::Response`s, so nothing is hidden: the builder below only builds one.
 //!
@@ -111,6 +112,33 @@
 //! Go read them), or from `ClientBuilder::proxy` with a [`Proxy`]: `http`,
 //! `https`, `socks5` and `socks5h`.
 //!
+//! # Upgrades and tunnels
+//! A `101 Switching Protocols` (to a request with `Upgrade`, a WebSocket
+//! handshake say) or a `2xx` to `CONNECT` hands the connection over:
+//! [`Body::upgrade`](client::Body::upgrade) gives an [`Upgraded`] with the
+//! bytes already read behind the head, out of the pool. It reads and writes
+//! on any runtime; `roundtrip::tokio::TokioIo(upgraded)` and
+//! `roundtrip::smol::SmolIo(upgraded)` make it a Tokio or futures-io stream.
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = roundtrip::Client::new();
+//! let response = client
+//!     .get("http://127.0.0.1:8080/chat")
+//!     .header("connection", "upgrade")
+//!     .header("upgrade", "websocket")
+//!     .header("sec-websocket-version", "13")
+//!     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+//!     .send()
+//!     .await?;
+//! let mut io = response.into_body().upgrade().ok_or("the server did not switch")?;
+//! io.write_all(&[0x81, 0x80, 0, 0, 0, 0]).await?; // an empty text frame
+//! # Ok(()) }
+//! ```
+//!
+//! # tower
+//! With the `tower` feature the client is a `tower_service::Service` for
+//! `http::Request`s, so tower and tower-http middleware stack over it.
+//!
 //! # Tracing a request, custom I/O
 //! A [`Trace`] extension (`.extension(Trace(...))` on the builder) reports
 //! each phase: connection obtained (reused or not, how long it idled or
@@ -137,7 +165,7 @@ pub use http_body;
 pub use roundtrip_core::client;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Runtime, Target, Timeout, Trace, TraceEvent, dial_tcp,
+    Runtime, Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp,
 };
 #[cfg(any(feature = "rustls", feature = "webpki-roots"))]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};

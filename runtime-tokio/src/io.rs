@@ -1,4 +1,5 @@
-//! `Io` for any Tokio stream.
+//! `Io` for any Tokio stream, and Tokio's I/O traits for any `Io` (an
+//! upgraded connection, say).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -8,7 +9,9 @@ use roundtrip_core::client::Io;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A Tokio stream (`TcpStream`, `UnixStream`, a TLS stream ...) as an [`Io`],
-/// for custom connectors.
+/// for custom connectors; and the other way, an [`Io`] as a Tokio stream,
+/// for crates that speak another protocol over an
+/// [`Upgraded`](roundtrip_core::client::Upgraded) connection.
 #[derive(Debug)]
 pub struct TokioIo<T>(pub T);
 
@@ -31,5 +34,39 @@ where
 
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl<T: Io + Unpin> AsyncRead for TokioIo<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let n = std::task::ready!(self.get_mut().0.poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: Io + Unpin> AsyncWrite for TokioIo<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.get_mut().0.poll_write_vectored(cx, &[IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().0.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().0.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().0.poll_shutdown(cx)
     }
 }

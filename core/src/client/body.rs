@@ -20,6 +20,7 @@ use super::io::Timer;
 use super::leased::Leased;
 use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
+use super::upgrade::Upgraded;
 use super::upload::Upload;
 use crate::conn::{BodyChunk, Event, ExchangeId};
 use crate::proto::BodyKind;
@@ -45,6 +46,9 @@ use crate::proto::BodyKind;
 #[must_use = "a response body holds its connection until read or dropped"]
 pub struct Body<R: Runtime> {
     streaming: Option<Streaming<R>>,
+    /// The connection after a protocol switch, until [`Body::upgrade`] takes
+    /// it; boxed, as it is rare.
+    switched: Option<Box<Upgraded>>,
 }
 
 /// [`Streaming::remaining`] of a body whose length is not known.
@@ -81,14 +85,14 @@ impl<R: Runtime> Body<R> {
                 while conn.proto.poll_event().is_some() {}
             }
             leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
-            return Self { streaming: None };
+            return Self { streaming: None, switched: None };
         }
         let remaining = match kind {
             BodyKind::Empty => 0,
             BodyKind::Length(n) => n,
             BodyKind::Chunked | BodyKind::CloseDelimited => UNKNOWN_LENGTH,
         };
-        let Some(id) = leased.exchange() else { return Self { streaming: None } };
+        let Some(id) = leased.exchange() else { return Self { streaming: None, switched: None } };
         let (timer, deadline_timer) = (Timer::default(), Timer::default());
         Self {
             streaming: Some(Streaming {
@@ -101,7 +105,37 @@ impl<R: Runtime> Body<R> {
                 timer,
                 deadline_timer,
             }),
+            switched: None,
         }
+    }
+
+    /// The empty body of a response that switched protocols, holding the
+    /// connection for [`upgrade`](Self::upgrade).
+    pub(crate) fn switched(upgraded: Upgraded) -> Self {
+        Self { streaming: None, switched: Some(Box::new(upgraded)) }
+    }
+
+    /// The connection, if the response switched protocols: a `101` to a
+    /// request with `Upgrade`, or a `2xx` to `CONNECT`. As Go gives it as
+    /// the body, and hyper with `upgrade::on`. `None` for any other
+    /// response, whose body is then dropped.
+    ///
+    /// ```no_run
+    /// # use roundtrip_core::client::{Body, Client, Error, Runtime};
+    /// # async fn f<R: Runtime>(client: Client<R>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let response = client
+    ///     .get("http://127.0.0.1:8080/chat")
+    ///     .header("connection", "upgrade")
+    ///     .header("upgrade", "websocket")
+    ///     .send()
+    ///     .await?;
+    /// if let Some(mut io) = response.into_body().upgrade() {
+    ///     io.write_all(b"now speaking another protocol").await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn upgrade(self) -> Option<Upgraded> {
+        self.switched.map(|upgraded| *upgraded)
     }
 
     /// The next frame: data, or the trailers at the end of a chunked body;
@@ -462,7 +496,10 @@ impl<R: Runtime> http_body::Body for Body<R> {
 
 impl<R: Runtime> std::fmt::Debug for Body<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Body").field("streaming", &self.streaming.is_some()).finish()
+        f.debug_struct("Body")
+            .field("streaming", &self.streaming.is_some())
+            .field("switched", &self.switched.is_some())
+            .finish()
     }
 }
 

@@ -250,7 +250,7 @@ impl<R: Runtime> Engine<R> {
     }
 
     /// A lease whose connection is gone.
-    fn forget(self: &Arc<Self>, lease: Lease) {
+    pub(crate) fn forget(self: &Arc<Self>, lease: Lease) {
         let mut st = self.lock();
         let now = st.now;
         st.pool.release(now, lease, false);

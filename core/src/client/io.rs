@@ -18,6 +18,7 @@ use bytes::Buf;
 use super::tls::TlsInfo;
 
 use super::runtime::{Io, Runtime, Sleep};
+use super::upgrade::Upgraded;
 use crate::conn::{Connection, Direction};
 
 /// Bytes read per `read` call. Reads land in a per-thread scratch buffer and are
@@ -176,6 +177,13 @@ impl Conn {
     /// The transport error behind a failed exchange, taken once.
     pub(crate) fn take_io_error(&mut self) -> Option<io::Error> {
         self.io_error.take()
+    }
+
+    /// After a protocol switch: the stream, and the bytes read past the
+    /// final head, which belong to the new protocol.
+    pub(crate) fn into_upgraded(mut self) -> Upgraded {
+        let read_ahead = self.proto.take_remaining();
+        Upgraded::new(self.io, read_ahead)
     }
 
     /// Frees what an idle connection does not need.

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use super::engine::Engine;
 use super::io::{Conn, Timer};
 use super::runtime::Runtime;
+use super::upgrade::Upgraded;
 use super::upload::Upload;
 use crate::conn::ExchangeId;
 use crate::pool::Lease;
@@ -61,6 +62,22 @@ impl<R: Runtime> Leased<R> {
 }
 
 impl<R: Runtime> Leased<R> {
+    /// Hands the connection over after a protocol switch (101, a 2xx to
+    /// `CONNECT`): it is no longer HTTP, so its pool slot is freed.
+    /// `self` back unless `switched`.
+    pub(crate) fn into_upgraded_if(mut self, switched: bool) -> Result<Upgraded, Self> {
+        match self.held.take() {
+            Some((lease, conn)) if switched => {
+                self.engine.forget(lease);
+                Ok(conn.into_upgraded())
+            }
+            held => {
+                self.held = held;
+                Err(self)
+            }
+        }
+    }
+
     /// [`release`](Self::release) without a task context: settles in the
     /// background if anything is left to write.
     pub(crate) fn release_later(mut self, upload: Option<Box<Upload>>) {

@@ -25,10 +25,13 @@ mod options;
 mod request;
 mod request_builder;
 mod runtime;
+#[cfg(feature = "tower")]
+mod service;
 mod tasks;
 #[cfg(feature = "rustls")]
 mod tls;
 mod tunnel;
+mod upgrade;
 mod upload;
 mod wait;
 
@@ -47,6 +50,7 @@ pub use request_builder::{RequestBuilder, ResponseFuture};
 pub use runtime::{Io, Runtime, Sleep};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsError, TlsErrorKind, TlsInfo};
+pub use upgrade::Upgraded;
 
 pub use crate::pool::PoolStats;
 

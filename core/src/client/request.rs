@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use http::header::{CONNECTION, PROXY_AUTHORIZATION};
 use http::uri::Scheme;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderValue, Method, Request, Response};
 
 use super::body::Body;
 use super::connect::Target;
@@ -22,7 +22,7 @@ use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
 use super::upload::Upload;
 use crate::conn::retry::classify;
-use crate::conn::{BodyAllowed, Event, ExchangeError};
+use crate::conn::{BodyAllowed, CloseReason, Event, ExchangeError};
 use crate::proto::{BodyKind, RequestHead, ResponseHead, TargetForm};
 
 /// How an attempt ended without a response.
@@ -50,10 +50,14 @@ where
     // A timeout too long for an `Instant` (`Duration::MAX`) is no deadline.
     let deadline =
         options.timeout.or(engine.config.total_timeout).and_then(|t| engine.runtime.now().checked_add(t));
+    let connect = parts.method == Method::CONNECT;
     let target = match (parts.uri.scheme(), parts.uri.authority()) {
         (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
             Ok(engine.target(scheme, authority))
         }
+        // `CONNECT host:port` (hyper's form): through the proxy an `http://`
+        // URL would take, else straight to `host:port`.
+        (None, Some(authority)) if connect => Ok(engine.target(&Scheme::HTTP, authority)),
         _ => Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
     };
     if engine.config.disable_keep_alives {
@@ -70,6 +74,11 @@ where
         if let Some(auth) = target.proxy().and_then(|p| p.basic_auth()) {
             parts.headers.insert(PROXY_AUTHORIZATION, auth.clone());
         }
+    }
+    // CONNECT names its target in authority form (RFC 9112 §3.2.3), to a
+    // proxy or not.
+    if connect {
+        target_form = TargetForm::Authority;
     }
     let head = RequestHead { method: parts.method, uri: parts.uri, headers: parts.headers, target_form };
     let upload = Upload::new(body, engine.config.retry_buffer);
@@ -104,7 +113,12 @@ async fn attempts<R: Runtime>(
     options.trace(TraceEvent::ResponseHead);
     #[cfg(feature = "rustls")]
     let tls = leased.conn().and_then(|conn| conn.tls.clone());
-    let body = Body::new(leased, kind, upload, options, deadline);
+    let switched =
+        leased.conn().is_some_and(|conn| conn.proto.close_reason() == Some(CloseReason::ProtocolSwitch));
+    let body = match leased.into_upgraded_if(switched) {
+        Ok(upgraded) => Body::switched(upgraded),
+        Err(leased) => Body::new(leased, kind, upload, options, deadline),
+    };
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS adds to the response"))]
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
     #[cfg(feature = "rustls")]

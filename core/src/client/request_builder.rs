@@ -190,8 +190,8 @@ impl<R: Runtime> RequestBuilder<R> {
     /// Sends the request; the future resolves once the response head arrived.
     pub fn send(self) -> ResponseFuture<R> {
         match self.request {
-            Ok(request) => ResponseFuture { inner: Box::pin(self.client.request(request)) },
-            Err(error) => ResponseFuture { inner: Box::pin(std::future::ready(Err(error))) },
+            Ok(request) => ResponseFuture::new(self.client.request(request)),
+            Err(error) => ResponseFuture::new(std::future::ready(Err(error))),
         }
     }
 }
@@ -227,6 +227,14 @@ impl<R: Runtime> fmt::Debug for RequestBuilder<R> {
 pub struct ResponseFuture<R: Runtime> {
     #[allow(clippy::type_complexity, reason = "the one place this type is spelled")]
     inner: Pin<Box<dyn Future<Output = Result<Response<Body<R>>, Error>> + Send>>,
+}
+
+impl<R: Runtime> ResponseFuture<R> {
+    pub(crate) fn new(
+        future: impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static,
+    ) -> Self {
+        Self { inner: Box::pin(future) }
+    }
 }
 
 impl<R: Runtime> Future for ResponseFuture<R> {
