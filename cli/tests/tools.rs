@@ -225,7 +225,7 @@ fn fetch_and_load_against_nginx_over_tls() {
 
     let (code, stdout, stderr) = run(tool("fetch").args([&url, "-v", "--cacert", ca]));
     assert_eq!((code, stdout.as_str()), (0, "hello\n"), "{stderr}");
-    for line in ["* TLS: TLSv1_3", "* ALPN: server accepted http/1.1", "< server: nginx"] {
+    for line in ["* TLS: TLSv1_3", "* ALPN: server accepted http/1.1", "< Server: nginx"] {
         assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
     }
     let (code, stdout, stderr) =
@@ -255,11 +255,16 @@ fn fetch_sends_a_body_from_a_file() {
 /// Runs `command` to its end within a bound, so a tool that hangs fails the
 /// test instead of hanging it.
 fn run_bounded(command: &mut Command) -> (i32, String, String) {
-    let mut child = command
+    let child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the tool starts");
+    wait_bounded(child)
+}
+
+/// Waits for `child` at most 60 s, then kills it and fails.
+fn wait_bounded(mut child: std::process::Child) -> (i32, String, String) {
     for _ in 0..600 {
         if child.try_wait().expect("the tool's status").is_some() {
             let Output { status, stdout, stderr } = child.wait_with_output().expect("its output");
@@ -301,4 +306,76 @@ fn fetch_connect_timeout_exits_28() {
     let (code, _, stderr) = run_bounded(tool("fetch").args([url.as_str(), "--connect-timeout", "0.2"]));
     assert_eq!(code, 28, "{stderr}");
     assert!(stderr.contains("connect timed out"), "{stderr}");
+}
+
+/// `fetch -v` prints the heads as they crossed the wire (from the client's
+/// trace), not rebuilt from parsed values: the server's own version, reason
+/// phrase and field spelling, and the request's framing field as sent; `-i`
+/// writes the received head byte for byte.
+#[test]
+fn fetch_verbose_shows_the_heads_as_written_and_received() {
+    const RESPONSE: &[u8] = b"HTTP/1.0 200 Fine Thanks\r\nX-Odd-Case: yes\r\nContent-Length: 2\r\n\r\nok";
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.write(RESPONSE)
+    });
+    let url = server.url("/echo").to_string();
+    let (code, stdout, stderr) = run(tool("fetch").args([url.as_str(), "-v", "-i", "-d", "hello"]));
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "> POST /echo HTTP/1.1",
+        "> content-length: 5",
+        "< HTTP/1.0 200 Fine Thanks",
+        "< X-Odd-Case: yes",
+        "< Content-Length: 2",
+    ] {
+        assert!(stderr.lines().any(|l| l == line), "{line:?} missing in\n{stderr}");
+    }
+    assert_eq!(stdout.as_bytes(), RESPONSE, "-i writes the head as received");
+}
+
+/// Ctrl-C ends a run with its summary: the requests in flight (to a server
+/// that never answers) are cancelled and counted, and the exit code is 130.
+#[test]
+fn load_ctrl_c_prints_the_summary_so_far() {
+    let server = Server::start(|conn| {
+        conn.read_request()?;
+        conn.expect_eof()?;
+        Ok(())
+    });
+    let url = server.url("/").to_string();
+    let child = tool("load")
+        .args([url.as_str(), "-z", "60s", "-c", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("load starts");
+    // The signal watcher is set up before the workers dial: once the server
+    // has a connection, Ctrl-C is caught.
+    for _ in 0..600 {
+        if server.accepted() > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(server.accepted() > 0, "load never connected");
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(sent.success());
+    let (code, stdout, stderr) = wait_bounded(child);
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stdout.contains("Interrupted:   by Ctrl-C"), "{stdout}");
+    assert!(stdout.contains("Cancelled:     2 in flight at Ctrl-C"), "{stdout}");
+}
+
+/// Each error kind in the summary comes with the first such error's message
+/// and causes, not just its kind.
+#[test]
+fn load_errors_come_with_their_causes() {
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{refused}/");
+    let (_, stdout, stderr) = run_bounded(tool("load").args([url.as_str(), "-n", "3", "-c", "1"]));
+    let line =
+        stdout.lines().find(|l| l.starts_with("Errors:")).unwrap_or_else(|| panic!("{stdout}{stderr}"));
+    assert!(line.contains("connect: 3 (first: "), "{line}");
+    assert!(line.to_lowercase().contains("refused"), "the cause is named: {line}");
 }

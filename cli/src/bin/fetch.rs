@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -156,20 +156,24 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         request.headers_mut().insert("expect", HeaderValue::from_static("100-continue"));
     }
     let started = Instant::now();
-    if args.verbose {
-        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        eprintln!("> {} {target} HTTP/1.1", request.method());
-        eprintln!("> host: {}", request.uri().authority().map_or("", |a| a.as_str()));
-        for (name, value) in request.headers() {
-            eprintln!("> {name}: {}", String::from_utf8_lossy(value.as_bytes()));
-        }
-        if !request.headers().contains_key("user-agent") {
-            eprintln!("> user-agent: roundtrip/{}", env!("CARGO_PKG_VERSION"));
-        }
-        eprintln!(">");
-        request.extensions_mut().insert(Trace(Arc::new(move |event: &TraceEvent| {
-            eprintln!("* {:>9.3} ms  {}", started.elapsed().as_secs_f64() * 1000.0, describe(event));
-        })));
+    // The heads as they crossed the wire, from the client's trace: what
+    // `-v` prints and `-i` writes is what was sent and received.
+    let final_head = Arc::new(Mutex::new(Bytes::new()));
+    if args.verbose || args.include {
+        let (verbose, slot) = (args.verbose, final_head.clone());
+        request.extensions_mut().insert(Trace::new(move |event: &TraceEvent| match event {
+            TraceEvent::RequestHeadBytes(head) if verbose => print_head('>', head),
+            TraceEvent::ResponseHeadBytes(head) => {
+                if verbose {
+                    print_head('<', head);
+                }
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = head.clone();
+            }
+            _ if verbose => {
+                eprintln!("* {:>9.3} ms  {}", started.elapsed().as_secs_f64() * 1000.0, describe(event));
+            }
+            _ => {}
+        }));
     }
 
     let response = client.request(request).await.map_err(failure)?;
@@ -180,17 +184,6 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         describe_tls(tls);
     }
     let status = response.status();
-    let mut head = format!("HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    for (name, value) in response.headers() {
-        head.push_str(&format!("{name}: {}\r\n", String::from_utf8_lossy(value.as_bytes())));
-    }
-    head.push_str("\r\n");
-    if args.verbose {
-        for line in head.trim_end().lines() {
-            eprintln!("< {line}");
-        }
-        eprintln!("<");
-    }
 
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => {
@@ -200,7 +193,8 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     };
     let write_error = |e: std::io::Error| Failure(23, format!("cannot write the body: {e}"));
     if args.include {
-        out.write_all(head.as_bytes()).map_err(write_error)?;
+        let head = final_head.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        out.write_all(&head).map_err(write_error)?;
     }
     let mut body = response.into_body();
     let length = body.size_hint().exact();
@@ -225,6 +219,16 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         eprintln!("* {:>9.3} ms  done", started.elapsed().as_secs_f64() * 1000.0);
     }
     Ok(if status.as_u16() >= 400 { 22 } else { 0 })
+}
+
+/// A head's lines, each after `mark` (`>` sent, `<` received), as curl -v
+/// prints them; bytes that are not UTF-8 are shown replaced.
+fn print_head(mark: char, head: &[u8]) {
+    let text = String::from_utf8_lossy(head);
+    for line in text.trim_end_matches("\r\n").split("\r\n") {
+        eprintln!("{mark} {line}");
+    }
+    eprintln!("{mark}");
 }
 
 fn describe(event: &TraceEvent) -> String {

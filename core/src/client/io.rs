@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use bytes::Buf;
+use bytes::{Buf, Bytes, BytesMut};
 
 #[cfg(feature = "rustls")]
 use super::tls::TlsInfo;
@@ -177,6 +177,17 @@ impl Conn {
     /// The transport error behind a failed exchange, taken once.
     pub(crate) fn take_io_error(&mut self) -> Option<io::Error> {
         self.io_error.take()
+    }
+
+    /// A copy of the bytes queued for the socket and not yet written, for a
+    /// trace; nothing is consumed.
+    pub(crate) fn queued(&mut self, now: Instant) -> Bytes {
+        let Some(tx) = self.proto.poll_transmit(now) else { return Bytes::new() };
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let n = tx.chunks_vectored(&mut slices);
+        let mut queued = BytesMut::with_capacity(tx.remaining());
+        slices[..n].iter().for_each(|slice| queued.extend_from_slice(slice));
+        queued.freeze()
     }
 
     /// After a protocol switch: the stream, and the bytes read past the

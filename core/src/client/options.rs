@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::Extensions;
 
 /// A deadline for this request, replacing the client's `total_timeout`: from
@@ -82,6 +83,15 @@ pub enum TraceEvent {
     FirstByte,
     /// The final response head arrived.
     ResponseHead,
+    /// The request head as queued for the socket, byte for byte: the request
+    /// line, every field the client wrote (the framing field it chose
+    /// included) and the empty line. Built only for a [`Trace`]; reported
+    /// before [`HeadWritten`](Self::HeadWritten), once per attempt.
+    RequestHeadBytes(Bytes),
+    /// A response head as received, byte for byte: each informational one
+    /// and the final one (the status line, the fields as the server spelled
+    /// them, the empty line). Shares the bytes the client parsed.
+    ResponseHeadBytes(Bytes),
     /// The attempt failed on a reused connection and is sent again.
     Retry,
     /// The response body was read to its end.
@@ -112,6 +122,14 @@ impl Options {
     pub(crate) fn trace(&self, event: TraceEvent) {
         if let Some(trace) = &self.trace {
             (trace.0)(&event);
+        }
+    }
+
+    /// [`trace`](Self::trace) for an event that costs something to build:
+    /// built only when a trace is attached.
+    pub(crate) fn trace_with(&self, event: impl FnOnce() -> TraceEvent) {
+        if let Some(trace) = &self.trace {
+            (trace.0)(&event());
         }
     }
 }

@@ -179,6 +179,7 @@ async fn exchange<R: Runtime>(
         .proto
         .send_request(head, upload.length())
         .map_err(|e| Failure::Final(Error::invalid_request(e)))?;
+    options.trace_with(|| TraceEvent::RequestHeadBytes(conn.queued(runtime.now())));
     leased.set_exchange(id);
     let mut timer = Timer::default();
     let mut body_allowed = false;
@@ -205,6 +206,7 @@ async fn exchange<R: Runtime>(
                         if !std::mem::replace(&mut first_byte, true) {
                             options.trace(TraceEvent::FirstByte);
                         }
+                        options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
                         if let (Some(callback), Ok(response)) =
                             (&options.on_informational, head.into_response(()))
                         {
@@ -215,6 +217,7 @@ async fn exchange<R: Runtime>(
                         if !first_byte {
                             options.trace(TraceEvent::FirstByte);
                         }
+                        options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
                         // A body released by this response (Go 1.23: the final
                         // status came first and the connection stays open) goes
                         // out now, so the connection is likely reusable by the

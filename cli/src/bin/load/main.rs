@@ -10,6 +10,7 @@
 
 mod args;
 mod cpu;
+mod interrupt;
 mod report;
 mod run;
 mod server;
@@ -38,7 +39,9 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", summary.text());
             }
-            if summary.requests > 0 && summary.errors == summary.requests {
+            if summary.interrupted {
+                ExitCode::from(130)
+            } else if summary.requests > 0 && summary.errors == summary.requests {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

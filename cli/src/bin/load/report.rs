@@ -17,10 +17,13 @@ pub(crate) struct Stats {
     /// Latency of successful requests, in microseconds.
     latency: Histogram<u64>,
     statuses: BTreeMap<u16, u64>,
-    errors: BTreeMap<&'static str, u64>,
+    /// Per kind: how many, and the first one's message (its causes
+    /// included), which says more than the kind.
+    errors: BTreeMap<&'static str, (u64, String)>,
     bytes: u64,
     requests: u64,
-    /// Requests in flight at the `--duration` deadline, cancelled there.
+    /// Requests in flight at the `--duration` deadline or at Ctrl-C,
+    /// cancelled there.
     cut: u64,
 }
 
@@ -51,7 +54,7 @@ impl Stats {
 
     pub(crate) fn error(&mut self, error: &Error) {
         self.requests += 1;
-        *self.errors.entry(kind(error)).or_default() += 1;
+        self.errors.entry(kind(error)).or_insert_with(|| (0, error.to_string())).0 += 1;
     }
 
     /// A request cancelled by the end of the run: neither done nor failed.
@@ -65,8 +68,8 @@ impl Stats {
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
         }
-        for (kind, n) in other.errors {
-            *self.errors.entry(kind).or_default() += n;
+        for (kind, (n, first)) in other.errors {
+            self.errors.entry(kind).or_insert((0, first)).0 += n;
         }
         self.bytes += other.bytes;
         self.requests += other.requests;
@@ -89,6 +92,8 @@ fn kind(error: &Error) -> &'static str {
 pub(crate) struct Summary {
     pub requests: u64,
     pub errors: u64,
+    /// Ctrl-C ended the run.
+    pub interrupted: bool,
     stats: Stats,
     elapsed: Duration,
     cpu: Option<CpuTime>,
@@ -108,10 +113,11 @@ impl Summary {
         target: Uri,
         embedded: bool,
     ) -> Self {
-        let errors = stats.errors.values().sum();
+        let errors = stats.errors.values().map(|(n, _)| n).sum();
         Self {
             requests: stats.requests,
             errors,
+            interrupted: false,
             stats,
             elapsed,
             cpu,
@@ -159,8 +165,12 @@ impl Summary {
             self.errors,
             self.elapsed.as_secs_f64()
         );
+        if self.interrupted {
+            let _ = writeln!(out, "Interrupted:   by Ctrl-C; the figures are for the run so far");
+        }
         if self.stats.cut > 0 {
-            let _ = writeln!(out, "Cancelled:     {} in flight at the end of --duration", self.stats.cut);
+            let end = if self.interrupted { "Ctrl-C" } else { "the end of --duration" };
+            let _ = writeln!(out, "Cancelled:     {} in flight at {end}", self.stats.cut);
         }
         let _ = writeln!(out, "Requests/sec:  {:.1}", self.per_second(self.requests as f64));
         let _ = writeln!(
@@ -205,12 +215,13 @@ impl Summary {
             "Status codes:  {}",
             if statuses.is_empty() { "none".into() } else { statuses.join(", ") }
         );
-        let errors: Vec<String> = self.stats.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-        let _ = writeln!(
-            out,
-            "Errors:        {}",
-            if errors.is_empty() { "none".into() } else { errors.join(", ") }
-        );
+        if self.stats.errors.is_empty() {
+            out.push_str("Errors:        none\n");
+        }
+        for (i, (kind, (n, first))) in self.stats.errors.iter().enumerate() {
+            let label = if i == 0 { "Errors:" } else { "" };
+            let _ = writeln!(out, "{label:<15}{kind}: {n} (first: {first})");
+        }
         out
     }
 
@@ -240,12 +251,14 @@ impl Summary {
 
     pub(crate) fn json(&self) -> String {
         let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("\"{s}\":{n}")).collect();
-        let errors: Vec<String> = self.stats.errors.iter().map(|(k, n)| format!("\"{k}\":{n}")).collect();
+        let errors: Vec<String> =
+            self.stats.errors.iter().map(|(k, (n, _))| format!("\"{k}\":{n}")).collect();
         let cpu = self.cpu.map_or("null".to_owned(), |c| format!("{:.6}", c.total().as_secs_f64()));
         format!(
             concat!(
                 "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
-                "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"cancelled\":{},\"reuse_rate\":{:.4},",
+                "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"cancelled\":{},\"interrupted\":{},",
+                "\"reuse_rate\":{:.4},",
                 "\"latency_ms\":{{\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"max\":{:.3}}},",
                 "\"status\":{{{}}},\"error_kinds\":{{{}}}}}"
             ),
@@ -257,6 +270,7 @@ impl Summary {
             self.opened(),
             self.handshakes(),
             self.stats.cut,
+            self.interrupted,
             self.reuse_rate(),
             self.percentile_ms(0.5),
             self.percentile_ms(0.9),

@@ -15,6 +15,7 @@ use roundtrip::http_body::Body as _;
 
 use crate::args::Plan;
 use crate::cpu::CpuTime;
+use crate::interrupt::Interrupt;
 use crate::report::{Stats, Summary};
 use crate::server;
 
@@ -23,11 +24,15 @@ struct Shared {
     remaining: Option<AtomicU64>,
     deadline: Option<Instant>,
     done: AtomicU64,
+    interrupt: Arc<Interrupt>,
 }
 
 impl Shared {
     /// Claims the next request; false when the run is over.
     fn claim(&self) -> bool {
+        if self.interrupt.raised() {
+            return false;
+        }
         if let Some(remaining) = &self.remaining {
             return remaining
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
@@ -88,12 +93,15 @@ where
         remaining: plan.requests.map(AtomicU64::new),
         deadline: plan.duration.map(|d| Instant::now() + d),
         done: AtomicU64::new(0),
+        interrupt: Interrupt::watch(plan.connections),
     });
     let plan = Arc::new(plan);
     let progress = progress_bar(&plan, &shared);
     let (cpu_before, started) = (CpuTime::now(), Instant::now());
     let workers: Vec<J> = (0..plan.connections)
-        .map(|_| spawn(Box::pin(worker(client.clone(), url.clone(), plan.clone(), shared.clone()))))
+        .map(|index| {
+            spawn(Box::pin(worker(index, client.clone(), url.clone(), plan.clone(), shared.clone())))
+        })
         .collect();
     let mut stats = Stats::new();
     for worker in workers {
@@ -105,10 +113,18 @@ where
         stop.store(true, Ordering::Relaxed);
         bar.finish_and_clear();
     }
-    Ok(Summary::new(stats, elapsed, cpu, client.pool_stats(), &plan, url, embedded))
+    let mut summary = Summary::new(stats, elapsed, cpu, client.pool_stats(), &plan, url, embedded);
+    summary.interrupted = shared.interrupt.raised();
+    Ok(summary)
 }
 
-async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared: Arc<Shared>) -> Stats {
+async fn worker<R: Runtime>(
+    index: usize,
+    client: Client<R>,
+    url: Uri,
+    plan: Arc<Plan>,
+    shared: Arc<Shared>,
+) -> Stats {
     let mut stats = Stats::new();
     while shared.claim() {
         let started = Instant::now();
@@ -125,32 +141,30 @@ async fn worker<R: Runtime>(client: Client<R>, url: Uri, plan: Arc<Plan>, shared
         if let Some(deadline) = deadline {
             request.extensions_mut().insert(RequestTimeout(deadline.saturating_duration_since(started)));
         }
+        let exchange = async {
+            let response = client.request(request).await?;
+            let status = response.status().as_u16();
+            let mut body = response.into_body();
+            let mut bytes = 0u64;
+            // `http_body`'s poll, not `Body::chunk`: this loop is what the
+            // benchmark measures, and a poll is the least a reader can do.
+            loop {
+                match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                    Some(Ok(frame)) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
+                    None => return Ok((status, bytes)),
+                    Some(Err(e)) => return Err(e),
+                }
+            }
+        };
         let cut = |e: &roundtrip::Error| {
             e.timeout_kind() == Some(Timeout::Total)
                 && shared.deadline.is_some_and(|end| Instant::now() >= end)
         };
-        match client.request(request).await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let mut body = response.into_body();
-                let mut bytes = 0u64;
-                // `http_body`'s poll, not `Body::chunk`: this loop is what the
-                // benchmark measures, and a poll is the least a reader can do.
-                let outcome = loop {
-                    match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                        Some(Ok(frame)) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
-                        None => break Ok(()),
-                        Some(Err(e)) => break Err(e),
-                    }
-                };
-                match outcome {
-                    Ok(()) => stats.response(status, bytes, started.elapsed()),
-                    Err(e) if cut(&e) => stats.cut(),
-                    Err(e) => stats.error(&e),
-                }
-            }
-            Err(e) if cut(&e) => stats.cut(),
-            Err(e) => stats.error(&e),
+        match shared.interrupt.or_cancel(index, exchange).await {
+            Some(Ok((status, bytes))) => stats.response(status, bytes, started.elapsed()),
+            Some(Err(e)) if cut(&e) => stats.cut(),
+            Some(Err(e)) => stats.error(&e),
+            None => stats.cut(),
         }
         shared.done.fetch_add(1, Ordering::Relaxed);
     }
