@@ -161,7 +161,33 @@ async fn futures_lite_join<A: std::future::Future, B: std::future::Future>(
     (ra.unwrap(), rb.unwrap())
 }
 
+/// Every type a user holds prints with `{:?}`, saying what tells one from
+/// another (the pool's counts, the limits), never a secret.
+async fn everything_a_user_holds_is_debug<R: Runtime + Default>() {
+    use roundtrip_core::client::{ClientBuilder, OnInformational, RequestTimeout};
+    let server = Server::ok(b"hi");
+    let builder = ClientBuilder::with_runtime(R::default()).max_conns_per_host(Some(3));
+    assert!(format!("{builder:?}").contains("ClientBuilder"), "{builder:?}");
+    let client = builder.build();
+    let response = client.get(server.url("/")).await.unwrap();
+    for (shown, name) in [
+        (format!("{client:?}"), "Client"),
+        (format!("{:?}", client.get(server.url("/"))), "RequestBuilder"),
+        (format!("{:?}", client.get(server.url("/")).send()), "ResponseFuture"),
+        (format!("{response:?}"), "Body"),
+        (format!("{:?}", client.downgrade()), "WeakClient"),
+        (format!("{:?}", Trace::new(|_| {})), "Trace"),
+        (format!("{:?}", OnInformational::new(|_| {})), "OnInformational"),
+        (format!("{:?}", RequestTimeout::new(Duration::from_secs(1))), "RequestTimeout"),
+        (format!("{:?}", roundtrip_core::conn::Connection::new(Default::default())), "Connection"),
+    ] {
+        assert!(shown.contains(name), "{name}: {shown}");
+    }
+    assert!(format!("{client:?}").contains("active: 1"), "the pool's counts: {client:?}");
+}
+
 roundtrip_conformance::on_every_runtime!(
+    everything_a_user_holds_is_debug,
     extensions_and_limits_mean_what_they_say,
     the_builder_sends_what_it_was_given,
     bad_input_fails_without_sending,
