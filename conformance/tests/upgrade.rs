@@ -167,13 +167,6 @@ async fn a_refused_connect_is_an_ordinary_response<R: Runtime + Default>() {
     assert_eq!(response.into_body().text(64).await.unwrap(), "no");
 }
 
-roundtrip_conformance::on_every_runtime!(
-    websocket_handshake_and_frames,
-    a_declined_upgrade_is_an_ordinary_response,
-    connect_through_a_proxy_gives_the_tunnel,
-    a_refused_connect_is_an_ordinary_response,
-);
-
 /// A server that switches to an echo protocol and echoes one message.
 fn echo_after_switch() -> Server {
     Server::start(|conn| {
@@ -227,3 +220,74 @@ fn smol_io_wraps_an_upgraded_connection() {
         })
     });
 }
+
+/// A `101` before the request body was sent (here held for `100 Continue`)
+/// is a protocol error: the body would reach the new protocol as its first
+/// bytes (RFC 9110 §7.8). No connection is handed over.
+async fn a_switch_before_the_body_is_sent_is_an_error<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        conn.read_head()?.expect("the request head");
+        conn.write(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n")?;
+        conn.discard_until_eof()
+    });
+    let client = ClientBuilder::with_runtime(R::default())
+        .no_proxy()
+        .expect_continue_timeout(Some(std::time::Duration::from_secs(30)))
+        .build();
+    watchdog::watch(&client);
+    let error = client
+        .post(server.url("/"))
+        .header("upgrade", "echo")
+        .header("expect", "100-continue")
+        .body(roundtrip_core::client::Full::new("the body"))
+        .await
+        .expect_err("no switch before the request is sent");
+    assert!(error.is_protocol(), "{error:?}");
+    assert_eq!(client.pool_stats().active, 0);
+}
+
+/// The response's extensions hold the connection too (`client::upgrade`),
+/// for code that only has the response after middleware mapped its body;
+/// whichever asks first takes it. `disable_keep_alives` leaves the
+/// `Connection: upgrade` of an upgrade request alone.
+async fn upgrade_from_the_response_extensions<R: Runtime + Default>() {
+    let server = Server::start(|conn| {
+        let request = conn.read_head()?.expect("the upgrade request");
+        assert_eq!(request.header("connection"), Some("upgrade"), "not replaced by close");
+        conn.write(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\nhi")?;
+        Ok(())
+    });
+    let client = ClientBuilder::with_runtime(R::default()).no_proxy().disable_keep_alives(true).build();
+    watchdog::watch(&client);
+    let mut response =
+        client.get(server.url("/")).header("connection", "upgrade").header("upgrade", "echo").await.unwrap();
+    let mut io = roundtrip_core::client::upgrade(&mut response).expect("in the extensions");
+    assert!(roundtrip_core::client::upgrade(&mut response).is_none(), "taken once");
+    assert!(response.into_body().upgrade().is_none(), "the body shares it");
+    let mut hi = [0; 2];
+    read_exact(&mut io, &mut hi).await;
+    assert_eq!(&hi, b"hi");
+    server.check();
+}
+
+/// `CONNECT host` without a port is refused before anything is dialed
+/// (RFC 9112 §3.2.3).
+async fn connect_needs_a_port<R: Runtime + Default>() {
+    let server = Server::ok(b"");
+    let client = client::<R>();
+    let request = Request::builder().method(Method::CONNECT).uri("127.0.0.1").body(Empty).unwrap();
+    let error = client.request(request).await.expect_err("no port");
+    assert!(error.is_request(), "{error:?}");
+    assert_eq!(client.pool_stats().dials, 0, "nothing was dialed");
+    drop(server);
+}
+
+roundtrip_conformance::on_every_runtime!(
+    websocket_handshake_and_frames,
+    a_declined_upgrade_is_an_ordinary_response,
+    connect_through_a_proxy_gives_the_tunnel,
+    a_refused_connect_is_an_ordinary_response,
+    a_switch_before_the_body_is_sent_is_an_error,
+    upgrade_from_the_response_extensions,
+    connect_needs_a_port,
+);

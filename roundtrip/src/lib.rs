@@ -165,7 +165,7 @@ pub use http_body;
 pub use roundtrip_core::client;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Runtime, Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp,
+    Runtime, Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,
 };
 #[cfg(any(feature = "rustls", feature = "webpki-roots"))]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};

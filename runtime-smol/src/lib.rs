@@ -25,7 +25,8 @@
 //! cancelled bodies, the idle reaper) run on a small executor of this
 //! crate's own, on one thread. To run them on an executor of yours, give
 //! the client an `Arc<async_executor::Executor>` (smol's `Executor` is the
-//! same type) when you build it:
+//! same type) when you build it, and keep the executor running while the
+//! client is in use (its dials are tasks there):
 //!
 //! ```
 //! # use std::io::{Read, Write};
@@ -109,12 +110,15 @@
 mod io;
 mod runtime;
 
+/// The executor crate [`Spawn`] is implemented for (smol re-exports the
+/// same `Executor`), so a program names the version this crate uses.
+pub use async_executor;
 pub use io::SmolIo;
 pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
 
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp,
+    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};

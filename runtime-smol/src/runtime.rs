@@ -6,7 +6,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -19,7 +20,8 @@ use crate::io::SmolIo;
 ///
 /// Implemented for [`GlobalExecutor`] (the default), for an executor the
 /// program runs itself (`Arc<async_executor::Executor>`, or a `&'static`
-/// one), and for anything else with a spawn function (async-std's, say).
+/// one; the program must keep running it, or dials never start), and for
+/// anything else with a spawn function (async-std's, say).
 pub trait Spawn: Clone + Send + Sync + 'static {
     /// Runs `future` to completion in the background. May drop it instead
     /// when there is nothing left to run it (see [`Runtime::spawn`]); must
@@ -49,26 +51,29 @@ impl Spawn for GlobalExecutor {
     }
 }
 
-/// The global executor, once its thread runs; `None` if it could not start.
+/// The global executor, once a thread runs it; `None` if no thread could be
+/// started (tried again on the next spawn).
 fn global() -> Option<&'static Executor<'static>> {
-    static GLOBAL: OnceLock<Option<Executor<'static>>> = OnceLock::new();
-    GLOBAL
-        .get_or_init(|| {
-            let started = std::thread::Builder::new().name("roundtrip-smol".into()).spawn(|| {
-                // Waits for this initialisation to finish, then runs forever.
-                if let Some(executor) = global() {
-                    async_io::block_on(executor.run(std::future::pending::<()>()));
-                }
-            });
-            match started {
-                Ok(_) => Some(Executor::new()),
-                Err(error) => {
-                    tracing::error!(%error, "roundtrip-smol: cannot start the executor thread");
-                    None
-                }
+    static EXECUTOR: Executor<'static> = Executor::new();
+    static RUNNING: AtomicBool = AtomicBool::new(false);
+    static STARTING: Mutex<()> = Mutex::new(());
+    if RUNNING.load(Ordering::Acquire) {
+        return Some(&EXECUTOR);
+    }
+    let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if !RUNNING.load(Ordering::Acquire) {
+        let thread = std::thread::Builder::new()
+            .name("roundtrip-smol".into())
+            .spawn(|| async_io::block_on(EXECUTOR.run(std::future::pending::<()>())));
+        match thread {
+            Ok(_) => RUNNING.store(true, Ordering::Release),
+            Err(error) => {
+                tracing::error!(%error, "roundtrip-smol: cannot start the executor thread");
+                return None;
             }
-        })
-        .as_ref()
+        }
+    }
+    Some(&EXECUTOR)
 }
 
 impl Spawn for Arc<Executor<'static>> {

@@ -97,7 +97,7 @@ pub use runtime::{Tokio, TokioSleep};
 
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp,
+    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};

@@ -20,7 +20,7 @@ use super::io::Timer;
 use super::leased::Leased;
 use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
-use super::upgrade::Upgraded;
+use super::upgrade::{Pending, Upgraded};
 use super::upload::Upload;
 use crate::conn::{BodyChunk, Event, ExchangeId};
 use crate::proto::BodyKind;
@@ -46,9 +46,9 @@ use crate::proto::BodyKind;
 #[must_use = "a response body holds its connection until read or dropped"]
 pub struct Body<R: Runtime> {
     streaming: Option<Streaming<R>>,
-    /// The connection after a protocol switch, until [`Body::upgrade`] takes
-    /// it; boxed, as it is rare.
-    switched: Option<Box<Upgraded>>,
+    /// The connection after a protocol switch, until [`Body::upgrade`] (or
+    /// [`upgrade`](super::upgrade) on the response) takes it.
+    switched: Option<Pending>,
 }
 
 /// [`Streaming::remaining`] of a body whose length is not known.
@@ -111,14 +111,15 @@ impl<R: Runtime> Body<R> {
 
     /// The empty body of a response that switched protocols, holding the
     /// connection for [`upgrade`](Self::upgrade).
-    pub(crate) fn switched(upgraded: Upgraded) -> Self {
-        Self { streaming: None, switched: Some(Box::new(upgraded)) }
+    pub(crate) fn switched(pending: Pending) -> Self {
+        Self { streaming: None, switched: Some(pending) }
     }
 
     /// The connection, if the response switched protocols: a `101` to a
     /// request with `Upgrade`, or a `2xx` to `CONNECT`. As Go gives it as
     /// the body, and hyper with `upgrade::on`. `None` for any other
-    /// response, whose body is then dropped.
+    /// response, whose body is then dropped, or if
+    /// [`upgrade`](super::upgrade) on the response took it first.
     ///
     /// ```no_run
     /// # use roundtrip_core::client::{Body, Client, Error, Runtime};
@@ -135,7 +136,7 @@ impl<R: Runtime> Body<R> {
     /// # Ok(()) }
     /// ```
     pub fn upgrade(self) -> Option<Upgraded> {
-        self.switched.map(|upgraded| *upgraded)
+        self.switched?.take()
     }
 
     /// The next frame: data, or the trailers at the end of a chunked body;

@@ -50,7 +50,7 @@ pub use request_builder::{RequestBuilder, ResponseFuture};
 pub use runtime::{Io, Runtime, Sleep};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsError, TlsErrorKind, TlsInfo};
-pub use upgrade::Upgraded;
+pub use upgrade::{Upgraded, upgrade};
 
 pub use crate::pool::PoolStats;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use http::header::{CONNECTION, PROXY_AUTHORIZATION};
+use http::header::{CONNECTION, PROXY_AUTHORIZATION, UPGRADE};
 use http::uri::Scheme;
 use http::{HeaderValue, Method, Request, Response};
 
@@ -20,6 +20,7 @@ use super::io::Timer;
 use super::leased::Leased;
 use super::options::{Options, TraceEvent};
 use super::runtime::Runtime;
+use super::upgrade::Pending;
 use super::upload::Upload;
 use crate::conn::retry::classify;
 use crate::conn::{BodyAllowed, CloseReason, Event, ExchangeError};
@@ -55,12 +56,19 @@ where
         (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
             Ok(engine.target(scheme, authority))
         }
-        // `CONNECT host:port` (hyper's form): through the proxy an `http://`
-        // URL would take, else straight to `host:port`.
-        (None, Some(authority)) if connect => Ok(engine.target(&Scheme::HTTP, authority)),
+        // `CONNECT host:port` (hyper's form): over the route an `http://`
+        // URL to `host:port` would take (its HTTP proxy, through its SOCKS
+        // proxy, or direct). The port is required (RFC 9112 §3.2.3).
+        (None, Some(authority)) if connect && authority.port().is_some() => {
+            Ok(engine.target(&Scheme::HTTP, authority))
+        }
+        (None, Some(_)) if connect => Err(Error::invalid_request_message("CONNECT needs host:port")),
         _ => Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
     };
-    if engine.config.disable_keep_alives {
+    // A request that asks to switch protocols keeps its `Connection:
+    // upgrade` (a server ignores `Upgrade` not named there); the pool never
+    // reuses its connection either way.
+    if engine.config.disable_keep_alives && !connect && !parts.headers.contains_key(UPGRADE) {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
     // A request forwarded by an HTTP proxy names its origin in absolute form
@@ -115,15 +123,18 @@ async fn attempts<R: Runtime>(
     let tls = leased.conn().and_then(|conn| conn.tls.clone());
     let switched =
         leased.conn().is_some_and(|conn| conn.proto.close_reason() == Some(CloseReason::ProtocolSwitch));
+    let mut pending = None;
     let body = match leased.into_upgraded_if(switched) {
-        Ok(upgraded) => Body::switched(upgraded),
+        Ok(upgraded) => Body::switched(pending.insert(Pending::new(upgraded)).clone()),
         Err(leased) => Body::new(leased, kind, upload, options, deadline),
     };
-    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS adds to the response"))]
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
     #[cfg(feature = "rustls")]
     if let Some(tls) = tls {
         response.extensions_mut().insert(tls);
+    }
+    if let Some(pending) = pending {
+        response.extensions_mut().insert(pending);
     }
     Ok(response)
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
@@ -12,7 +13,7 @@ use bytes::{Buf, Bytes};
 use super::runtime::Io;
 
 /// A connection that switched protocols, from
-/// [`Body::upgrade`](super::Body::upgrade): an [`Io`] that first gives the
+/// [`Body::upgrade`](super::Body::upgrade) or [`upgrade`]: an [`Io`] that first gives the
 /// bytes the client had already read past the response head, then reads the
 /// socket (or the TLS session over it).
 ///
@@ -87,5 +88,29 @@ impl Io for Upgraded {
 impl fmt::Debug for Upgraded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upgraded").field("read_ahead", &self.read_ahead.len()).finish_non_exhaustive()
+    }
+}
+
+/// The connection of a response that switched protocols, taken from the
+/// response's extensions: the same as [`Body::upgrade`](super::Body::upgrade),
+/// but for any body type, so it still works after middleware (tower-http's
+/// decompression, `map_response_body`) replaced the body. `None` if the
+/// response did not switch or the connection was taken already.
+pub fn upgrade<B>(response: &mut http::Response<B>) -> Option<Upgraded> {
+    response.extensions().get::<Pending>()?.take()
+}
+
+/// Where a switched connection waits, shared by the response's extensions
+/// and its body: whichever asks first takes it.
+#[derive(Clone)]
+pub(crate) struct Pending(Arc<Mutex<Option<Upgraded>>>);
+
+impl Pending {
+    pub(crate) fn new(upgraded: Upgraded) -> Self {
+        Self(Arc::new(Mutex::new(Some(upgraded))))
+    }
+
+    pub(crate) fn take(&self) -> Option<Upgraded> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }

@@ -270,6 +270,11 @@ impl Exchange {
             return Step::Fail(ExchangeErrorKind::Protocol(ProtocolError::UnexpectedUpgrade));
         }
         if switching {
+            // The request must be complete on the wire first; what is left
+            // of it would otherwise open the new protocol.
+            if !(matches!(self.send, Send::Done) && self.request_written) {
+                return Step::Fail(ExchangeErrorKind::Protocol(ProtocolError::SwitchBeforeRequestSent));
+            }
             self.stop_body(shared);
             shared.events.push_back(Event::Response { id: self.id, head, body: BodyKind::Empty });
             return Step::Switch;

@@ -75,6 +75,10 @@ pub enum ProtocolError {
     /// `101 Switching Protocols` to a request that did not ask for an upgrade
     /// (RFC 9110 §15.2.2).
     UnexpectedUpgrade,
+    /// `101` or a `2xx` to `CONNECT` before the whole request was sent: the
+    /// rest would reach the new protocol as its first bytes (RFC 9110 §7.8),
+    /// so the connection is not handed over.
+    SwitchBeforeRequestSent,
 }
 
 impl fmt::Display for ProtocolError {
@@ -105,6 +109,9 @@ impl fmt::Display for ProtocolError {
             Self::IncompleteBody => f.write_str("connection closed before the body was complete"),
             Self::UnsolicitedData => f.write_str("unsolicited data from the server"),
             Self::UnexpectedUpgrade => f.write_str("101 response to a request without upgrade"),
+            Self::SwitchBeforeRequestSent => {
+                f.write_str("the server switched protocols before the request was sent")
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use async_signal::{Signal, Signals};
 use atomic_waker::AtomicWaker;
@@ -53,8 +53,14 @@ impl Interrupt {
     /// Runs `future` for worker `worker`; `None` if Ctrl-C came first.
     pub(crate) async fn or_cancel<F: Future>(&self, worker: usize, future: F) -> Option<F::Output> {
         let mut future = pin!(future);
+        let mut registered: Option<Waker> = None;
         poll_fn(|cx| {
-            self.wakers[worker].register(cx.waker());
+            // Registered again only when the task's waker changes, so a poll
+            // costs a comparison, not two atomic swaps.
+            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                self.wakers[worker].register(cx.waker());
+                registered = Some(cx.waker().clone());
+            }
             if self.raised() {
                 return Poll::Ready(None);
             }

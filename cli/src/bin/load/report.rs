@@ -25,6 +25,8 @@ pub(crate) struct Stats {
     /// Requests in flight at the `--duration` deadline or at Ctrl-C,
     /// cancelled there.
     cut: u64,
+    /// A request was started and not yet counted.
+    in_flight: bool,
 }
 
 impl Default for Stats {
@@ -42,10 +44,17 @@ impl Stats {
             bytes: 0,
             requests: 0,
             cut: 0,
+            in_flight: false,
         }
     }
 
+    /// A request goes out; it is counted by what ends it.
+    pub(crate) fn start(&mut self) {
+        self.in_flight = true;
+    }
+
     pub(crate) fn response(&mut self, status: u16, bytes: u64, latency: Duration) {
+        self.in_flight = false;
         self.requests += 1;
         self.bytes += bytes;
         *self.statuses.entry(status).or_default() += 1;
@@ -53,13 +62,22 @@ impl Stats {
     }
 
     pub(crate) fn error(&mut self, error: &Error) {
+        self.in_flight = false;
         self.requests += 1;
         self.errors.entry(kind(error)).or_insert_with(|| (0, error.to_string())).0 += 1;
     }
 
     /// A request cancelled by the end of the run: neither done nor failed.
     pub(crate) fn cut(&mut self) {
+        self.in_flight = false;
         self.cut += 1;
+    }
+
+    /// The run was interrupted: the request in flight, if any, was cut.
+    pub(crate) fn cancel_in_flight(&mut self) {
+        if self.in_flight {
+            self.cut();
+        }
     }
 
     pub(crate) fn merge(&mut self, other: Stats) {

@@ -118,6 +118,10 @@ where
     Ok(summary)
 }
 
+/// One worker: requests back to back until the run is over. Ctrl-C drops
+/// the whole loop, so its request in flight is cancelled; the race is set
+/// up once per worker, not per request, and costs the hot path nothing but
+/// a waker registration per poll.
 async fn worker<R: Runtime>(
     index: usize,
     client: Client<R>,
@@ -126,8 +130,23 @@ async fn worker<R: Runtime>(
     shared: Arc<Shared>,
 ) -> Stats {
     let mut stats = Stats::new();
+    let interrupt = shared.interrupt.clone();
+    if interrupt.or_cancel(index, requests(&client, &url, &plan, &shared, &mut stats)).await.is_none() {
+        stats.cancel_in_flight();
+    }
+    stats
+}
+
+async fn requests<R: Runtime>(
+    client: &Client<R>,
+    url: &Uri,
+    plan: &Plan,
+    shared: &Shared,
+    stats: &mut Stats,
+) {
     while shared.claim() {
         let started = Instant::now();
+        stats.start();
         let mut request = Request::new(Full::from(plan.body.clone()));
         *request.method_mut() = plan.method.clone();
         *request.uri_mut() = url.clone();
@@ -141,34 +160,35 @@ async fn worker<R: Runtime>(
         if let Some(deadline) = deadline {
             request.extensions_mut().insert(RequestTimeout(deadline.saturating_duration_since(started)));
         }
-        let exchange = async {
-            let response = client.request(request).await?;
-            let status = response.status().as_u16();
-            let mut body = response.into_body();
-            let mut bytes = 0u64;
-            // `http_body`'s poll, not `Body::chunk`: this loop is what the
-            // benchmark measures, and a poll is the least a reader can do.
-            loop {
-                match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                    Some(Ok(frame)) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
-                    None => return Ok((status, bytes)),
-                    Some(Err(e)) => return Err(e),
-                }
-            }
-        };
         let cut = |e: &roundtrip::Error| {
             e.timeout_kind() == Some(Timeout::Total)
                 && shared.deadline.is_some_and(|end| Instant::now() >= end)
         };
-        match shared.interrupt.or_cancel(index, exchange).await {
-            Some(Ok((status, bytes))) => stats.response(status, bytes, started.elapsed()),
-            Some(Err(e)) if cut(&e) => stats.cut(),
-            Some(Err(e)) => stats.error(&e),
-            None => stats.cut(),
+        match client.request(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let mut body = response.into_body();
+                let mut bytes = 0u64;
+                // `http_body`'s poll, not `Body::chunk`: this loop is what the
+                // benchmark measures, and a poll is the least a reader can do.
+                let outcome = loop {
+                    match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                        Some(Ok(frame)) => bytes += frame.data_ref().map_or(0, |d| d.len() as u64),
+                        None => break Ok(()),
+                        Some(Err(e)) => break Err(e),
+                    }
+                };
+                match outcome {
+                    Ok(()) => stats.response(status, bytes, started.elapsed()),
+                    Err(e) if cut(&e) => stats.cut(),
+                    Err(e) => stats.error(&e),
+                }
+            }
+            Err(e) if cut(&e) => stats.cut(),
+            Err(e) => stats.error(&e),
         }
         shared.done.fetch_add(1, Ordering::Relaxed);
     }
-    stats
 }
 
 /// A progress bar on stderr, refreshed by a thread, when stderr is a terminal.
