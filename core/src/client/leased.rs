@@ -64,18 +64,10 @@ impl<R: Runtime> Leased<R> {
 impl<R: Runtime> Leased<R> {
     /// Hands the connection over after a protocol switch (101, a 2xx to
     /// `CONNECT`): it is no longer HTTP, so its pool slot is freed.
-    /// `self` back unless `switched`.
-    pub(crate) fn into_upgraded_if(mut self, switched: bool) -> Result<Upgraded, Self> {
-        match self.held.take() {
-            Some((lease, conn)) if switched => {
-                self.engine.forget(lease);
-                Ok(conn.into_upgraded())
-            }
-            held => {
-                self.held = held;
-                Err(self)
-            }
-        }
+    pub(crate) fn take_upgraded(&mut self) -> Option<Upgraded> {
+        let (lease, conn) = self.held.take()?;
+        self.engine.forget(lease);
+        Some(conn.into_upgraded())
     }
 
     /// [`release`](Self::release) without a task context: settles in the

@@ -124,9 +124,10 @@ async fn attempts<R: Runtime>(
     let switched =
         leased.conn().is_some_and(|conn| conn.proto.close_reason() == Some(CloseReason::ProtocolSwitch));
     let mut pending = None;
-    let body = match leased.into_upgraded_if(switched) {
-        Ok(upgraded) => Body::switched(pending.insert(Pending::new(upgraded)).clone()),
-        Err(leased) => Body::new(leased, kind, upload, options, deadline),
+    let body = if switched && let Some(upgraded) = leased.take_upgraded() {
+        Body::switched(pending.insert(Pending::new(upgraded)).clone())
+    } else {
+        Body::new(leased, kind, upload, options, deadline)
     };
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
     #[cfg(feature = "rustls")]

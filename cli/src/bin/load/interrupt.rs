@@ -1,6 +1,11 @@
 //! Ctrl-C ends a run as `--duration`'s deadline does: no new requests, the
 //! ones in flight cancelled and counted apart, and the summary so far
 //! printed. A second Ctrl-C exits at once.
+//!
+//! The signal is awaited on the run's own runtime (Tokio's signal driver, or
+//! async-signal on smol's reactor), not on a thread: a second thread would
+//! make every syscall and allocation of a `-c 1` run take glibc's
+//! multi-threaded path, about 150 instructions per request.
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -8,11 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 
-use async_signal::{Signal, Signals};
 use atomic_waker::AtomicWaker;
-use futures_lite::StreamExt;
 
-/// Shared by the signal thread and the workers.
+/// Shared by the signal task and the workers.
 pub(crate) struct Interrupt {
     raised: AtomicBool,
     /// One per worker: the task to wake when the run is interrupted.
@@ -20,34 +23,24 @@ pub(crate) struct Interrupt {
 }
 
 impl Interrupt {
-    /// Watches for SIGINT on a thread of its own, for `workers` workers.
-    /// Without signal support (or if it cannot be set up) Ctrl-C keeps its
-    /// default action.
-    pub(crate) fn watch(workers: usize) -> Arc<Self> {
-        let interrupt = Arc::new(Self {
+    pub(crate) fn new(workers: usize) -> Arc<Self> {
+        Arc::new(Self {
             raised: AtomicBool::new(false),
             wakers: (0..workers).map(|_| AtomicWaker::new()).collect(),
-        });
-        if let Ok(mut signals) = Signals::new([Signal::Int]) {
-            let watched = interrupt.clone();
-            let _ = std::thread::Builder::new().name("load-ctrl-c".into()).spawn(move || {
-                futures_lite::future::block_on(async {
-                    if signals.next().await.is_some() {
-                        watched.raised.store(true, Ordering::SeqCst);
-                        watched.wakers.iter().for_each(AtomicWaker::wake);
-                    }
-                    if signals.next().await.is_some() {
-                        std::process::exit(130);
-                    }
-                });
-            });
-        }
-        interrupt
+        })
     }
 
     /// Whether Ctrl-C was pressed.
     pub(crate) fn raised(&self) -> bool {
         self.raised.load(Ordering::Relaxed)
+    }
+
+    /// Ctrl-C: stops the run the first time, exits the second.
+    pub(crate) fn raise(&self) {
+        if self.raised.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        self.wakers.iter().for_each(AtomicWaker::wake);
     }
 
     /// Runs `future` for worker `worker`; `None` if Ctrl-C came first.
@@ -67,5 +60,39 @@ impl Interrupt {
             future.as_mut().poll(cx).map(Some)
         })
         .await
+    }
+}
+
+/// Watches for Ctrl-C on the current Tokio runtime. The handler is in place
+/// when this returns; without one (no signal support) Ctrl-C keeps its
+/// default action.
+pub(crate) fn watch_on_tokio(interrupt: Arc<Interrupt>) {
+    #[cfg(unix)]
+    if let Ok(mut signals) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        tokio::spawn(async move {
+            while signals.recv().await.is_some() {
+                interrupt.raise();
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            interrupt.raise();
+        }
+    });
+}
+
+/// Watches for Ctrl-C on smol's reactor (async-signal), the handler in
+/// place when this returns.
+pub(crate) fn watch_on_smol(interrupt: Arc<Interrupt>) {
+    use futures_lite::StreamExt;
+    if let Ok(mut signals) = async_signal::Signals::new([async_signal::Signal::Int]) {
+        smol::spawn(async move {
+            while signals.next().await.is_some() {
+                interrupt.raise();
+            }
+        })
+        .detach();
     }
 }

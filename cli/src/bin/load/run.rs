@@ -15,7 +15,7 @@ use roundtrip::http_body::Body as _;
 
 use crate::args::Plan;
 use crate::cpu::CpuTime;
-use crate::interrupt::Interrupt;
+use crate::interrupt::{self, Interrupt};
 use crate::report::{Stats, Summary};
 use crate::server;
 
@@ -52,8 +52,10 @@ pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
     };
     let runtime = builder.enable_all().build().map_err(|e| format!("cannot start tokio: {e}"))?;
     runtime.block_on(async {
+        let interrupt = Interrupt::new(plan.connections);
+        interrupt::watch_on_tokio(interrupt.clone());
         let builder = roundtrip::tokio::Client::builder();
-        execute(plan, builder, |future| {
+        execute(plan, builder, interrupt, |future| {
             let task = tokio::spawn(future);
             async move { task.await.unwrap_or_default() }
         })
@@ -63,12 +65,19 @@ pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
 
 pub(crate) fn on_smol(plan: Plan) -> Result<Summary, String> {
     smol::block_on(async {
+        let interrupt = Interrupt::new(plan.connections);
+        interrupt::watch_on_smol(interrupt.clone());
         let builder = roundtrip::smol::Client::builder();
-        execute(plan, builder, smol::spawn).await
+        execute(plan, builder, interrupt, smol::spawn).await
     })
 }
 
-async fn execute<R, S, J>(plan: Plan, builder: ClientBuilder<R>, spawn: S) -> Result<Summary, String>
+async fn execute<R, S, J>(
+    plan: Plan,
+    builder: ClientBuilder<R>,
+    interrupt: Arc<Interrupt>,
+    spawn: S,
+) -> Result<Summary, String>
 where
     R: Runtime,
     S: Fn(Pin<Box<dyn std::future::Future<Output = Stats> + Send>>) -> J,
@@ -93,7 +102,7 @@ where
         remaining: plan.requests.map(AtomicU64::new),
         deadline: plan.duration.map(|d| Instant::now() + d),
         done: AtomicU64::new(0),
-        interrupt: Interrupt::watch(plan.connections),
+        interrupt,
     });
     let plan = Arc::new(plan);
     let progress = progress_bar(&plan, &shared);
