@@ -379,3 +379,36 @@ fn load_errors_come_with_their_causes() {
     assert!(line.contains("connect: 3 (first: "), "{line}");
     assert!(line.to_lowercase().contains("refused"), "the cause is named: {line}");
 }
+
+/// As curl: a redirect is the response unless `-L` follows it; `-v` shows
+/// each hop; `--max-redirs` bounds them and exits 47 past it.
+#[test]
+fn fetch_follows_redirects_only_with_dash_l() {
+    let server = Server::start(|conn| {
+        while let Some(request) = conn.read_request()? {
+            let response = match request.target.as_str() {
+                "/old" => "HTTP/1.1 301 Moved Permanently\r\nlocation: /new\r\ncontent-length: 0\r\n\r\n",
+                "/loop" => "HTTP/1.1 302 Found\r\nlocation: /loop2\r\ncontent-length: 0\r\n\r\n",
+                "/loop2" => "HTTP/1.1 302 Found\r\nlocation: /loop3\r\ncontent-length: 0\r\n\r\n",
+                "/loop3" => "HTTP/1.1 302 Found\r\nlocation: /loop\r\ncontent-length: 0\r\n\r\n",
+                _ => "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nhere",
+            };
+            conn.write(response.as_bytes())?;
+        }
+        Ok(())
+    });
+    let old = server.url("/old").to_string();
+    let (code, stdout, stderr) = run(tool("fetch").args([old.as_str(), "-i"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("HTTP/1.1 301 Moved Permanently\r\n"), "no -L, no follow: {stdout}");
+
+    let (code, stdout, stderr) = run(tool("fetch").args([old.as_str(), "-L", "-v"]));
+    assert_eq!((code, stdout.as_str()), (0, "here"), "{stderr}");
+    assert!(stderr.contains("301 redirect to http://127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("> GET /new HTTP/1.1"), "{stderr}");
+
+    let looping = server.url("/loop").to_string();
+    let (code, _, stderr) = run(tool("fetch").args([looping.as_str(), "-L", "--max-redirs", "2"]));
+    assert_eq!(code, 47, "{stderr}");
+    assert!(stderr.contains("stopped after 2 redirects"), "{stderr}");
+}

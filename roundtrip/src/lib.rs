@@ -112,6 +112,18 @@
 //! Go read them), or from `ClientBuilder::proxy` with a [`Proxy`]: `http`,
 //! `https`, `socks5` and `socks5h`.
 //!
+//! # Redirects
+//! Followed by default with Go's `http.Client` rules: up to 10 hops, 301-303
+//! turn into a GET without the body, 307 and 308 resend it, credentials stay
+//! with their host, and https never leads to http unless allowed. A response
+//! reached through redirects carries [`redirect::Redirects`] (every URL, the
+//! final one last).
+//! ```no_run
+//! use roundtrip::redirect::Policy;
+//! let client = roundtrip::Client::builder().redirect(Policy::limited(3)).build();
+//! let curl_like = roundtrip::Client::builder().redirect(Policy::none()).build();
+//! ```
+//!
 //! # Upgrades and tunnels
 //! A `101 Switching Protocols` (to a request with `Upgrade`, a WebSocket
 //! handshake say) or a `2xx` to `CONNECT` hands the connection over:
@@ -163,6 +175,9 @@ pub use http_body;
 /// The client generic over its runtime (`client::Client<R>`), for code that
 /// runs on either, or on a runtime of its own.
 pub use roundtrip_core::client;
+/// Which redirects a client follows ([`redirect::Policy`]), and where a
+/// response came from ([`redirect::Redirects`]).
+pub use roundtrip_core::client::redirect;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
     Runtime, Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,

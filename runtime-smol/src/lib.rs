@@ -116,6 +116,9 @@ pub use async_executor;
 pub use io::SmolIo;
 pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
 
+/// Which redirects a client follows ([`redirect::Policy`]), and where a
+/// response came from ([`redirect::Redirects`]).
+pub use roundtrip_core::client::redirect;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
     Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,

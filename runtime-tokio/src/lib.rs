@@ -95,6 +95,9 @@ mod runtime;
 pub use io::TokioIo;
 pub use runtime::{Tokio, TokioSleep};
 
+/// Which redirects a client follows ([`redirect::Policy`]), and where a
+/// response came from ([`redirect::Redirects`]).
+pub use roundtrip_core::client::redirect;
 pub use roundtrip_core::client::{
     BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
     Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,

@@ -5,6 +5,7 @@
 //!     cargo fetch-url http://host/upload --data-binary @file.bin --expect-continue -o reply.txt
 //!     cargo fetch-url https://localhost:8443/ -v --cacert ca.pem
 //!     cargo fetch-url https://example.com/ -v --proxy http://user:pw@127.0.0.1:3128
+//!     cargo fetch-url http://127.0.0.1:8080/old -L -v
 //!
 //! Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
 //! NO_PROXY) unless `--proxy` names one.
@@ -12,7 +13,8 @@
 //! Exit codes follow curl's: 0 success, 2 usage, 3 bad URL, 5 bad proxy,
 //! 7 could not connect, 8 protocol error, 22 HTTP status 400 or above (the
 //! body is still written), 23 output write error, 26 input read error,
-//! 28 timeout, 35 TLS failure, 56 connection failed or closed, 60 server
+//! 28 timeout, 35 TLS failure, 47 a redirect not followed (too many, a
+//! loop, https to http), 56 connection failed or closed, 60 server
 //! certificate not accepted, 77 unreadable `--cacert`, 97 the proxy refused
 //! or failed, 1 anything else.
 
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use roundtrip::bytes::Bytes;
+use roundtrip::client::redirect::Policy;
 use roundtrip::http::uri::Scheme;
 use roundtrip::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use roundtrip::http_body::{Body as _, Frame, SizeHint};
@@ -82,6 +85,13 @@ struct Args {
     /// Accept any server certificate (no verification at all).
     #[arg(short = 'k', long)]
     insecure: bool,
+    /// Follow redirects (Go's rules: 301-303 turn into GET, 307 and 308
+    /// resend the body, credentials stay with their host, no https to http).
+    #[arg(short = 'L', long)]
+    location: bool,
+    /// With `-L`, the most redirects to follow.
+    #[arg(long = "max-redirs", default_value_t = 50)]
+    max_redirs: usize,
 }
 
 /// A failure: one line for the user and an exit code.
@@ -131,6 +141,8 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         }
     }
     builder = builder.proxies(proxies);
+    // As curl: redirects are the response unless -L asks to follow them.
+    builder = builder.redirect(if args.location { Policy::limited(args.max_redirs) } else { Policy::none() });
     builder = tls::configure(builder, args.cacert.as_deref(), args.insecure).map_err(|e| Failure(77, e))?;
     let client = builder.build();
 
@@ -247,6 +259,7 @@ fn describe(event: &TraceEvent) -> String {
         TraceEvent::FirstByte => "first response byte".into(),
         TraceEvent::ResponseHead => "response head received".into(),
         TraceEvent::Retry => "retrying on a new connection".into(),
+        TraceEvent::Redirect { status, location } => format!("{} redirect to {location}", status.as_u16()),
         TraceEvent::BodyDone => "body read".into(),
         other => format!("{other:?}"),
     }
@@ -311,6 +324,8 @@ fn failure(error: Error) -> Failure {
         _ if error.is_connect() => 7,
         _ if error.is_protocol() => 8,
         _ if error.is_closed() => 56,
+        // curl's CURLE_TOO_MANY_REDIRECTS; also a refused downgrade or loop.
+        _ if error.is_redirect() => 47,
         _ => 1,
     };
     Failure(code, error.to_string())

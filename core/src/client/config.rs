@@ -9,6 +9,7 @@ use http::header::{HeaderName, HeaderValue, USER_AGENT};
 
 use super::Client;
 use super::connect::{Connect, Connector};
+use super::redirect::Policy;
 use super::runtime::Runtime;
 use crate::conn::ConnectionConfig;
 use crate::pool::PoolConfig;
@@ -27,6 +28,7 @@ pub(crate) struct ClientConfig {
     pub(crate) happy_eyeballs_delay: Duration,
     pub(crate) drain_timeout: Duration,
     pub(crate) proxies: Proxies,
+    pub(crate) redirect: Policy,
     /// For `https` targets over the built-in dialer; `None` refuses them.
     /// Until `build`, `None` means "the default", made only then: loading the
     /// system's roots costs milliseconds a caller with roots of its own
@@ -57,6 +59,7 @@ impl Default for ClientConfig {
             happy_eyeballs_delay: crate::pool::HappyEyeballs::DEFAULT_ATTEMPT_DELAY,
             drain_timeout: Duration::from_millis(100),
             proxies: Proxies::from_env(),
+            redirect: Policy::default(),
             #[cfg(feature = "rustls")]
             tls: None,
             #[cfg(feature = "rustls")]
@@ -318,6 +321,13 @@ impl<R: Runtime> ClientBuilder<R> {
     /// `NO_PROXY`, as curl and Go read them).
     pub fn proxies(mut self, proxies: Proxies) -> Self {
         self.config.proxies = proxies;
+        self
+    }
+
+    /// Which redirects to follow: by default up to 10, by Go's rules (see
+    /// [`redirect`](super::redirect)); `Policy::none()` returns every 3xx.
+    pub fn redirect(mut self, policy: Policy) -> Self {
+        self.config.redirect = policy;
         self
     }
 

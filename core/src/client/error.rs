@@ -52,6 +52,7 @@ enum Kind {
     InvalidRequest,
     BodyTooLarge,
     Decode,
+    Redirect,
 }
 
 impl Error {
@@ -104,6 +105,13 @@ impl Error {
     /// [`is_decode`](Self::is_decode) says.
     pub fn decode(source: impl Into<BoxError>) -> Self {
         Self::new(Kind::Decode, true, Some(source.into()))
+    }
+
+    /// A redirect the client would not follow: too many, a loop, a
+    /// downgrade to http, a `Location` that is no http URL, or the policy's
+    /// own error.
+    pub(crate) fn redirect(source: impl Into<BoxError>) -> Self {
+        Self::new(Kind::Redirect, true, Some(source.into()))
     }
 
     pub(crate) fn io(direction: Direction, kind: io::ErrorKind, sent: bool) -> Self {
@@ -215,6 +223,13 @@ impl Error {
         self.inner.kind == Kind::Decode
     }
 
+    /// A redirect was refused: more than the policy allows, a loop, an
+    /// `https` page sending to `http`, a `Location` that is not an http URL,
+    /// or the policy's own error (the source says which).
+    pub fn is_redirect(&self) -> bool {
+        self.inner.kind == Kind::Redirect
+    }
+
     /// A body collected with a limit was longer than the limit.
     pub fn is_body_too_large(&self) -> bool {
         self.inner.kind == Kind::BodyTooLarge
@@ -226,7 +241,7 @@ impl Error {
         !self.inner.sent
             && !matches!(
                 self.inner.kind,
-                Kind::InvalidRequest | Kind::RequestBody | Kind::BodyTooLarge | Kind::Decode
+                Kind::InvalidRequest | Kind::RequestBody | Kind::BodyTooLarge | Kind::Decode | Kind::Redirect
             )
     }
 }
@@ -260,6 +275,7 @@ impl fmt::Display for Error {
             Kind::InvalidRequest => "invalid request",
             Kind::BodyTooLarge => "response body too large",
             Kind::Decode => "response body could not be decoded",
+            Kind::Redirect => "redirect not followed",
         };
         match &self.inner.source {
             Some(source) => write!(f, "{what}: {source}"),

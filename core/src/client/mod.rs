@@ -22,6 +22,7 @@ mod full;
 mod io;
 mod leased;
 mod options;
+pub mod redirect;
 mod request;
 mod request_builder;
 mod runtime;

@@ -92,6 +92,13 @@ pub enum TraceEvent {
     /// and the final one (the status line, the fields as the server spelled
     /// them, the empty line). Shares the bytes the client parsed.
     ResponseHeadBytes(Bytes),
+    /// A redirect is followed: `location` is requested next.
+    Redirect {
+        /// The redirect's status.
+        status: http::StatusCode,
+        /// The URL requested next.
+        location: http::Uri,
+    },
     /// The attempt failed on a reused connection and is sent again.
     Retry,
     /// The response body was read to its end.

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use http::header::{CONNECTION, PROXY_AUTHORIZATION, UPGRADE};
 use http::uri::Scheme;
-use http::{HeaderValue, Method, Request, Response};
+use http::{HeaderValue, Method, Request, Response, Uri};
 
 use super::body::Body;
 use super::connect::Target;
@@ -19,6 +19,7 @@ use super::error::{BoxError, Error, Timeout};
 use super::io::Timer;
 use super::leased::Leased;
 use super::options::{Options, TraceEvent};
+use super::redirect::{self, Redirects};
 use super::runtime::Runtime;
 use super::upgrade::Pending;
 use super::upload::Upload;
@@ -52,50 +53,63 @@ where
     let deadline =
         options.timeout.or(engine.config.total_timeout).and_then(|t| engine.runtime.now().checked_add(t));
     let connect = parts.method == Method::CONNECT;
-    let target = match (parts.uri.scheme(), parts.uri.authority()) {
-        (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
-            Ok(engine.target(scheme, authority))
-        }
-        // `CONNECT host:port` (hyper's form): over the route an `http://`
-        // URL to `host:port` would take (its HTTP proxy, through its SOCKS
-        // proxy, or direct). The port is required (RFC 9112 §3.2.3).
-        (None, Some(authority)) if connect && authority.port().is_some() => {
-            Ok(engine.target(&Scheme::HTTP, authority))
-        }
-        (None, Some(_)) if connect => Err(Error::invalid_request_message("CONNECT needs host:port")),
-        _ => Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
-    };
     // A request that asks to switch protocols keeps its `Connection:
     // upgrade` (a server ignores `Upgrade` not named there); the pool never
     // reuses its connection either way.
     if engine.config.disable_keep_alives && !connect && !parts.headers.contains_key(UPGRADE) {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    // A request forwarded by an HTTP proxy names its origin in absolute form
-    // (RFC 9112 §3.2.2) and carries the proxy's credentials, which a tunneled
-    // or direct request never does.
-    let mut target_form = TargetForm::Origin;
-    if let Ok(target) = &target
-        && target.is_forwarded()
-    {
-        target_form = TargetForm::Absolute;
-        if let Some(auth) = target.proxy().and_then(|p| p.basic_auth()) {
-            parts.headers.insert(PROXY_AUTHORIZATION, auth.clone());
-        }
-    }
-    // CONNECT names its target in authority form (RFC 9112 §3.2.3), to a
-    // proxy or not.
-    if connect {
-        target_form = TargetForm::Authority;
-    }
-    let head = RequestHead { method: parts.method, uri: parts.uri, headers: parts.headers, target_form };
+    let mut head = RequestHead {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        target_form: TargetForm::Origin,
+    };
+    let target = route(&engine, &mut head);
     let upload = Upload::new(body, engine.config.retry_buffer);
     attempts(engine, target, head, upload, options, deadline)
 }
 
-/// The request until its response head, within the total `deadline`. Its
-/// arguments are used in place, never moved into other locals, so the
-/// future's state holds them once.
+/// Where `head` goes, with the request-target form and proxy credentials
+/// that route asks for.
+pub(super) fn route<R: Runtime>(engine: &Engine<R>, head: &mut RequestHead) -> Result<Target, Error> {
+    let connect = head.method == Method::CONNECT;
+    let target = match (head.uri.scheme(), head.uri.authority()) {
+        (Some(scheme), Some(authority)) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => {
+            engine.target(scheme, authority)
+        }
+        // `CONNECT host:port` (hyper's form): over the route an `http://`
+        // URL to `host:port` would take (its HTTP proxy, through its SOCKS
+        // proxy, or direct). The port is required (RFC 9112 §3.2.3).
+        (None, Some(authority)) if connect && authority.port().is_some() => {
+            engine.target(&Scheme::HTTP, authority)
+        }
+        (None, Some(_)) if connect => return Err(Error::invalid_request_message("CONNECT needs host:port")),
+        _ => return Err(Error::invalid_request_message("the URI needs an http or https scheme and a host")),
+    };
+    // CONNECT names its target in authority form (RFC 9112 §3.2.3), to a
+    // proxy or not. A request forwarded by an HTTP proxy names its origin in
+    // absolute form (§3.2.2) and carries the proxy's credentials, which a
+    // tunneled or direct request never does.
+    head.target_form = if connect {
+        TargetForm::Authority
+    } else if target.is_forwarded() {
+        TargetForm::Absolute
+    } else {
+        TargetForm::Origin
+    };
+    if target.is_forwarded()
+        && let Some(auth) = target.proxy().and_then(|p| p.basic_auth())
+    {
+        head.headers.insert(PROXY_AUTHORIZATION, auth.clone());
+    }
+    Ok(target)
+}
+
+/// The request until its response, within the total `deadline`, following
+/// redirects as the client's policy says. Its arguments are used in place,
+/// never moved into other locals, so the future's state holds them once;
+/// redirects, rare, run in a boxed future of their own.
 async fn attempts<R: Runtime>(
     engine: Arc<Engine<R>>,
     target: Result<Target, Error>,
@@ -108,17 +122,48 @@ async fn attempts<R: Runtime>(
         Ok(ref target) => target,
         Err(error) => return Err(error),
     };
-    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
-    let (mut leased, response, kind) = {
-        let tries = pin!(tries(&engine, target, &head, &mut upload, &options));
-        match deadline {
-            None => tries.await?,
-            Some(_) => with_deadline(&engine.runtime, deadline, tries)
-                .await
-                .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
-        }
+    let (leased, response, kind) = hop(&engine, target, &head, &mut upload, &options, deadline).await?;
+    if response.status().is_redirection() && engine.config.redirect.follows_any() {
+        return Box::pin(redirect::follow(engine, head, upload, options, deadline, leased, response, kind))
+            .await;
+    }
+    respond(leased, response, kind, upload, options, deadline, Vec::new())
+}
+
+/// One request to its response head within `deadline`: checkout, exchange,
+/// retries.
+pub(super) async fn hop<R: Runtime>(
+    engine: &Arc<Engine<R>>,
+    target: &Target,
+    head: &RequestHead,
+    upload: &mut Upload,
+    options: &Options,
+    deadline: Option<Instant>,
+) -> Result<(Leased<R>, ResponseHead, BodyKind), Error> {
+    let tries = pin!(tries(engine, target, head, upload, options));
+    let outcome = match deadline {
+        None => tries.await?,
+        Some(_) => with_deadline(&engine.runtime, deadline, tries)
+            .await
+            .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
     };
     options.trace(TraceEvent::ResponseHead);
+    Ok(outcome)
+}
+
+/// The response for the caller: its body streams from the connection, or
+/// holds it after a protocol switch; `urls` are the URLs requested when
+/// redirects were followed (more than one), for a [`Redirects`] extension.
+pub(super) fn respond<R: Runtime>(
+    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
+    mut leased: Leased<R>,
+    response: ResponseHead,
+    kind: BodyKind,
+    upload: Upload,
+    options: Options,
+    deadline: Option<Instant>,
+    urls: Vec<Uri>,
+) -> Result<Response<Body<R>>, Error> {
     #[cfg(feature = "rustls")]
     let tls = leased.conn().and_then(|conn| conn.tls.clone());
     let switched =
@@ -136,6 +181,9 @@ async fn attempts<R: Runtime>(
     }
     if let Some(pending) = pending {
         response.extensions_mut().insert(pending);
+    }
+    if urls.len() > 1 {
+        response.extensions_mut().insert(Redirects(urls));
     }
     Ok(response)
 }
