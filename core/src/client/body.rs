@@ -71,6 +71,7 @@ struct Streaming<R: Runtime> {
 }
 
 impl<R: Runtime> Body<R> {
+    #[inline]
     pub(crate) fn new(
         mut leased: Leased<R>,
         kind: BodyKind,
@@ -291,6 +292,7 @@ impl<R: Runtime> Body<R> {
         String::from_utf8(bytes.into()).map_err(Error::decode)
     }
 
+    #[inline]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let Some(s) = self.streaming.as_mut() else { return Poll::Ready(None) };
         let result = s.poll_next(cx);

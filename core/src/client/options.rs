@@ -126,6 +126,7 @@ impl Options {
         }
     }
 
+    #[inline]
     pub(crate) fn trace(&self, event: TraceEvent) {
         if let Some(trace) = &self.trace {
             (trace.0)(&event);
@@ -134,6 +135,7 @@ impl Options {
 
     /// [`trace`](Self::trace) for an event that costs something to build:
     /// built only when a trace is attached.
+    #[inline]
     pub(crate) fn trace_with(&self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &self.trace {
             (trace.0)(&event());

@@ -11,6 +11,8 @@
 //! covers every hop.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -210,10 +212,27 @@ impl Redirects {
     }
 }
 
+/// [`follow`], boxed, and built out of line: a request that is not
+/// redirected carries neither its state nor its code.
+#[inline(never)]
+#[allow(clippy::too_many_arguments, reason = "the request's state, moved here whole")]
+pub(super) fn follow_boxed<R: Runtime>(
+    engine: Arc<Engine<R>>,
+    head: RequestHead,
+    upload: Upload,
+    options: Options,
+    deadline: Option<Instant>,
+    leased: Leased<R>,
+    response: ResponseHead,
+    kind: BodyKind,
+) -> Pin<Box<dyn Future<Output = Result<Response<Body<R>>, Error>> + Send>> {
+    Box::pin(follow(engine, head, upload, options, deadline, leased, response, kind))
+}
+
 /// A 3xx arrived for `head`: follows the redirects the policy allows and
 /// gives the response of the last hop.
 #[allow(clippy::too_many_arguments, reason = "the request's state, moved here whole")]
-pub(super) async fn follow<R: Runtime>(
+async fn follow<R: Runtime>(
     engine: Arc<Engine<R>>,
     mut head: RequestHead,
     mut upload: Upload,

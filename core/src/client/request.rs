@@ -72,6 +72,7 @@ where
 
 /// Where `head` goes, with the request-target form and proxy credentials
 /// that route asks for.
+#[inline]
 pub(super) fn route<R: Runtime>(engine: &Engine<R>, head: &mut RequestHead) -> Result<Target, Error> {
     let connect = head.method == Method::CONNECT;
     let target = match (head.uri.scheme(), head.uri.authority()) {
@@ -122,16 +123,25 @@ async fn attempts<R: Runtime>(
         Ok(ref target) => target,
         Err(error) => return Err(error),
     };
-    let (leased, response, kind) = hop(&engine, target, &head, &mut upload, &options, deadline).await?;
+    // `hop`'s body, written out: one generator less on the hot path.
+    let (leased, response, kind) = {
+        let tries = pin!(tries(&engine, target, &head, &mut upload, &options));
+        match deadline {
+            None => tries.await?,
+            Some(_) => with_deadline(&engine.runtime, deadline, tries)
+                .await
+                .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
+        }
+    };
+    options.trace(TraceEvent::ResponseHead);
     if response.status().is_redirection() && engine.config.redirect.follows_any() {
-        return Box::pin(redirect::follow(engine, head, upload, options, deadline, leased, response, kind))
-            .await;
+        return redirect::follow_boxed(engine, head, upload, options, deadline, leased, response, kind).await;
     }
     respond(leased, response, kind, upload, options, deadline, Vec::new())
 }
 
 /// One request to its response head within `deadline`: checkout, exchange,
-/// retries.
+/// retries (a redirect's next hop; `attempts` has the same inline).
 pub(super) async fn hop<R: Runtime>(
     engine: &Arc<Engine<R>>,
     target: &Target,
@@ -154,6 +164,8 @@ pub(super) async fn hop<R: Runtime>(
 /// The response for the caller: its body streams from the connection, or
 /// holds it after a protocol switch; `urls` are the URLs requested when
 /// redirects were followed (more than one), for a [`Redirects`] extension.
+/// Inlined: its arguments are large and it runs once per request.
+#[inline(always)]
 pub(super) fn respond<R: Runtime>(
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
     mut leased: Leased<R>,
