@@ -11,8 +11,6 @@
 //! covers every hop.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,6 +28,7 @@ use super::full::Empty;
 use super::leased::Leased;
 use super::options::{Options, TraceEvent};
 use super::request::{hop, respond, route};
+use super::request_builder::ResponseFuture;
 use super::runtime::Runtime;
 use super::upload::Upload;
 use crate::proto::{BodyKind, RequestHead, ResponseHead};
@@ -225,8 +224,8 @@ pub(super) fn follow_boxed<R: Runtime>(
     leased: Leased<R>,
     response: ResponseHead,
     kind: BodyKind,
-) -> Pin<Box<dyn Future<Output = Result<Response<Body<R>>, Error>> + Send>> {
-    Box::pin(follow(engine, head, upload, options, deadline, leased, response, kind))
+) -> ResponseFuture<R> {
+    ResponseFuture::new(follow(engine, head, upload, options, deadline, leased, response, kind))
 }
 
 /// A 3xx arrived for `head`: follows the redirects the policy allows and
