@@ -412,3 +412,32 @@ fn fetch_follows_redirects_only_with_dash_l() {
     assert_eq!(code, 47, "{stderr}");
     assert!(stderr.contains("stopped after 2 redirects"), "{stderr}");
 }
+
+/// As curl: `--compressed` offers gzip and deflate and writes the decoded
+/// body; without it nothing is offered and the bytes are written as sent.
+#[test]
+fn fetch_compressed_decodes_what_it_asked_for() {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(b"hello, compressed world").unwrap();
+    let compressed = encoder.finish().unwrap();
+    let body = compressed.clone();
+    let server = Server::start(move |conn| {
+        while let Some(request) = conn.read_request()? {
+            let offered = request.header("accept-encoding").is_some_and(|v| v.contains("gzip"));
+            let head = if offered {
+                format!("HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: {}\r\n\r\n", body.len())
+            } else {
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len())
+            };
+            conn.write(&[head.as_bytes(), &body].concat())?;
+        }
+        Ok(())
+    });
+    let url = server.url("/").to_string();
+    let (code, stdout, stderr) = run(tool("fetch").args([url.as_str(), "--compressed", "-v"]));
+    assert_eq!((code, stdout.as_str()), (0, "hello, compressed world"), "{stderr}");
+    assert!(stderr.contains("> accept-encoding: gzip, deflate"), "{stderr}");
+    let output = tool("fetch").arg(url.as_str()).output().unwrap();
+    assert_eq!(output.stdout, compressed, "without --compressed the bytes are as sent");
+}

@@ -3,7 +3,7 @@
 //! The protocol and the pool are pure state machines in `roundtrip-core`; this
 //! crate picks the runtime (feature `tokio`, the default, or `smol`, which
 //! also serves async-std and any async-executor), TLS (`rustls`), JSON
-//! (`json`) and tower (`tower`), and gives the
+//! (`json`), decompression (`gzip`, default) and tower (`tower`), and gives the
 //! everyday API. Requests are `http::Request`s and responses
 //! `http::Response`s, so nothing is hidden: the builder below only builds one.
 //!
@@ -124,6 +124,13 @@
 //! let curl_like = roundtrip::Client::builder().redirect(Policy::none()).build();
 //! ```
 //!
+//! # Compressed bodies
+//! With the `gzip` feature (on by default) the client offers
+//! `Accept-Encoding: gzip, deflate` when you set none, and decodes those
+//! bodies while they stream; `Content-Encoding` and `Content-Length` are then
+//! removed from the response. A bomb fails with a decode error
+//! (`ClientBuilder::decompression_limits`); `disable_compression()` turns it off.
+//!
 //! # Upgrades and tunnels
 //! A `101 Switching Protocols` (to a request with `Upgrade`, a WebSocket
 //! handshake say) or a `2xx` to `CONNECT` hands the connection over:
@@ -175,6 +182,8 @@ pub use http_body;
 /// The client generic over its runtime (`client::Client<R>`), for code that
 /// runs on either, or on a runtime of its own.
 pub use roundtrip_core::client;
+#[cfg(feature = "gzip")]
+pub use roundtrip_core::client::DecompressionLimit;
 /// Which redirects a client follows ([`redirect::Policy`]), and where a
 /// response came from ([`redirect::Redirects`]).
 pub use roundtrip_core::client::redirect;

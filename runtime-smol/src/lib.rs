@@ -116,6 +116,8 @@ pub use async_executor;
 pub use io::SmolIo;
 pub use runtime::{GlobalExecutor, Smol, SmolSleep, Spawn};
 
+#[cfg(feature = "gzip")]
+pub use roundtrip_core::client::DecompressionLimit;
 /// Which redirects a client follows ([`redirect::Policy`]), and where a
 /// response came from ([`redirect::Redirects`]).
 pub use roundtrip_core::client::redirect;

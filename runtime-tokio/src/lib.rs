@@ -95,6 +95,8 @@ mod runtime;
 pub use io::TokioIo;
 pub use runtime::{Tokio, TokioSleep};
 
+#[cfg(feature = "gzip")]
+pub use roundtrip_core::client::DecompressionLimit;
 /// Which redirects a client follows ([`redirect::Policy`]), and where a
 /// response came from ([`redirect::Redirects`]).
 pub use roundtrip_core::client::redirect;

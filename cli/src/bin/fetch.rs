@@ -5,7 +5,7 @@
 //!     cargo fetch-url http://host/upload --data-binary @file.bin --expect-continue -o reply.txt
 //!     cargo fetch-url https://localhost:8443/ -v --cacert ca.pem
 //!     cargo fetch-url https://example.com/ -v --proxy http://user:pw@127.0.0.1:3128
-//!     cargo fetch-url http://127.0.0.1:8080/old -L -v
+//!     cargo fetch-url http://127.0.0.1:8080/old -L -v --compressed
 //!
 //! Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
 //! NO_PROXY) unless `--proxy` names one.
@@ -89,6 +89,10 @@ struct Args {
     /// resend the body, credentials stay with their host, no https to http).
     #[arg(short = 'L', long)]
     location: bool,
+    /// Ask for a compressed body (gzip, deflate) and decode it, as curl's
+    /// `--compressed`; without it nothing is offered.
+    #[arg(long)]
+    compressed: bool,
     /// With `-L`, the most redirects to follow.
     #[arg(long = "max-redirs", default_value_t = 50)]
     max_redirs: usize,
@@ -141,6 +145,10 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         }
     }
     builder = builder.proxies(proxies);
+    // As curl: no compression unless asked for.
+    if !args.compressed {
+        builder = builder.disable_compression();
+    }
     // As curl: redirects are the response unless -L asks to follow them.
     builder = builder.redirect(if args.location { Policy::limited(args.max_redirs) } else { Policy::none() });
     builder = tls::configure(builder, args.cacert.as_deref(), args.insecure).map_err(|e| Failure(77, e))?;

@@ -13,6 +13,9 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
+
+#[cfg(feature = "gzip")]
+use super::decode::{Decoder, Out};
 use http_body::{Frame, SizeHint};
 
 use super::error::{Error, Timeout};
@@ -68,6 +71,10 @@ struct Streaming<R: Runtime> {
     deadline: Option<Instant>,
     timer: Timer<R>,
     deadline_timer: Timer<R>,
+    /// Decodes a compressed body the client asked for; boxed, as most
+    /// bodies are not.
+    #[cfg(feature = "gzip")]
+    decoder: Option<Box<Decoder>>,
 }
 
 impl<R: Runtime> Body<R> {
@@ -78,6 +85,7 @@ impl<R: Runtime> Body<R> {
         upload: Upload,
         options: Options,
         deadline: Option<Instant>,
+        #[cfg(feature = "gzip")] decoder: Option<Box<Decoder>>,
     ) -> Self {
         if kind == BodyKind::Empty {
             // Bodyless responses give the connection back before the caller sees
@@ -93,6 +101,9 @@ impl<R: Runtime> Body<R> {
             BodyKind::Length(n) => n,
             BodyKind::Chunked | BodyKind::CloseDelimited => UNKNOWN_LENGTH,
         };
+        // A decoded body's length is known only at its end.
+        #[cfg(feature = "gzip")]
+        let remaining = if decoder.is_some() { UNKNOWN_LENGTH } else { remaining };
         let Some(id) = leased.exchange() else { return Self { streaming: None, switched: None } };
         let (timer, deadline_timer) = (Timer::default(), Timer::default());
         Self {
@@ -105,6 +116,8 @@ impl<R: Runtime> Body<R> {
                 deadline,
                 timer,
                 deadline_timer,
+                #[cfg(feature = "gzip")]
+                decoder,
             }),
             switched: None,
         }
@@ -295,6 +308,9 @@ impl<R: Runtime> Body<R> {
     #[inline]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let Some(s) = self.streaming.as_mut() else { return Poll::Ready(None) };
+        #[cfg(feature = "gzip")]
+        let result = if s.decoder.is_some() { s.poll_decoded(cx) } else { s.poll_next(cx) };
+        #[cfg(not(feature = "gzip"))]
         let result = s.poll_next(cx);
         match &result {
             Poll::Ready(Some(Ok(frame))) => {
@@ -430,6 +446,9 @@ impl<R: Runtime> Streaming<R> {
         Error::timeout(Timeout::Total, true)
     }
 
+    /// Inlined into both of its callers (the plain and the decoded body):
+    /// it is the body's hot loop.
+    #[inline(always)]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let runtime = self.leased.engine().runtime.clone();
         let Some(conn) = self.leased.conn() else { return Poll::Ready(Some(Err(Error::canceled(true)))) };
@@ -470,6 +489,67 @@ impl<R: Runtime> Streaming<R> {
             }
             return Poll::Pending;
         }
+    }
+}
+
+#[cfg(feature = "gzip")]
+impl<R: Runtime> Streaming<R> {
+    /// The next frame of a compressed body, decoded: the framed body is read
+    /// only when the decoder has given all it can, so a bomb never gets
+    /// ahead of the reader. Ends once both the compressed stream and the
+    /// framed body have; a decode error closes the connection (the body is
+    /// then dropped unread).
+    fn poll_decoded(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        loop {
+            let Some(decoder) = self.decoder.as_mut() else { return self.poll_next(cx) };
+            match decoder.next() {
+                Ok(Out::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                Ok(Out::NeedInput) => match std::task::ready!(self.poll_next(cx)) {
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => decoder_push(&mut self.decoder, data),
+                        Err(frame) => {
+                            if let Some(decoder) = self.decoder.as_mut() {
+                                decoder.trailers = frame.into_trailers().ok();
+                                decoder.end();
+                            }
+                        }
+                    },
+                    Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                    None => {
+                        if let Some(decoder) = self.decoder.as_mut() {
+                            decoder.end();
+                        }
+                    }
+                },
+                // The compressed stream is whole: what is left of the framed
+                // body (trailers, or bytes past the stream, dropped) is read
+                // to its end so the connection can be reused.
+                Ok(Out::Done) => {
+                    if let Some(trailers) = self.decoder.as_mut().and_then(|d| d.trailers.take()) {
+                        return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+                    }
+                    match std::task::ready!(self.poll_next(cx)) {
+                        None => return Poll::Ready(None),
+                        Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                        Some(Ok(frame)) if frame.is_trailers() => return Poll::Ready(Some(Ok(frame))),
+                        Some(Ok(_)) => {}
+                    }
+                }
+                Err(e) => {
+                    if let Some(conn) = self.leased.conn() {
+                        conn.proto.close();
+                    }
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "gzip")]
+fn decoder_push(decoder: &mut Option<Box<Decoder>>, data: Bytes) {
+    if let Some(decoder) = decoder.as_mut() {
+        decoder.push(data);
     }
 }
 

@@ -29,6 +29,10 @@ pub(crate) struct ClientConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) proxies: Proxies,
     pub(crate) redirect: Policy,
+    /// Decode the codings the client offers itself, within these limits;
+    /// `None` offers none.
+    #[cfg(feature = "gzip")]
+    pub(crate) decompression: Option<super::decode::Limits>,
     /// For `https` targets over the built-in dialer; `None` refuses them.
     /// Until `build`, `None` means "the default", made only then: loading the
     /// system's roots costs milliseconds a caller with roots of its own
@@ -48,6 +52,9 @@ impl Default for ClientConfig {
         let mut conn = ConnectionConfig::default();
         let user_agent = HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION")));
         conn.default_headers.insert(USER_AGENT, user_agent);
+        #[cfg(feature = "gzip")]
+        conn.default_headers
+            .insert(http::header::ACCEPT_ENCODING, HeaderValue::from_static(super::decode::ACCEPT_ENCODING));
         Self {
             pool: PoolConfig::default(),
             conn,
@@ -60,6 +67,8 @@ impl Default for ClientConfig {
             drain_timeout: Duration::from_millis(100),
             proxies: Proxies::from_env(),
             redirect: Policy::default(),
+            #[cfg(feature = "gzip")]
+            decompression: Some(super::decode::Limits::default()),
             #[cfg(feature = "rustls")]
             tls: None,
             #[cfg(feature = "rustls")]
@@ -321,6 +330,30 @@ impl<R: Runtime> ClientBuilder<R> {
     /// `NO_PROXY`, as curl and Go read them).
     pub fn proxies(mut self, proxies: Proxies) -> Self {
         self.config.proxies = proxies;
+        self
+    }
+
+    /// Stops offering and decoding compressed bodies: no `Accept-Encoding`
+    /// is added, and bodies arrive as the server sent them (Go's
+    /// `DisableCompression`).
+    #[cfg(feature = "gzip")]
+    pub fn disable_compression(mut self) -> Self {
+        self.config.decompression = None;
+        self.config.conn.default_headers.remove(http::header::ACCEPT_ENCODING);
+        self
+    }
+
+    /// Limits on what a compressed body may decode to, against
+    /// decompression bombs: `max_bytes` decoded bytes per body (default
+    /// none) and `max_ratio` decoded bytes per compressed byte once past
+    /// 1 MiB (default 100). Past either, reading the body fails with an
+    /// error that [`Error::is_decode`](super::Error::is_decode) recognises,
+    /// its source a [`DecompressionLimit`](super::DecompressionLimit).
+    #[cfg(feature = "gzip")]
+    pub fn decompression_limits(mut self, max_bytes: Option<u64>, max_ratio: Option<u64>) -> Self {
+        if let Some(limits) = self.config.decompression.as_mut() {
+            *limits = super::decode::Limits { max_bytes, max_ratio };
+        }
         self
     }
 

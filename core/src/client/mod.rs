@@ -16,6 +16,8 @@
 mod body;
 mod config;
 mod connect;
+#[cfg(feature = "gzip")]
+mod decode;
 mod engine;
 mod error;
 mod full;
@@ -44,6 +46,8 @@ use http::{Method, Request, Response, Uri};
 pub use body::Body;
 pub use config::ClientBuilder;
 pub use connect::{Connect, ConnectFuture, Target, dial_tcp};
+#[cfg(feature = "gzip")]
+pub use decode::DecompressionLimit;
 pub use error::{BoxError, Error, Timeout};
 pub use full::{Empty, Full};
 pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};

@@ -247,10 +247,20 @@ async fn follow<R: Runtime>(
         let status = response.status();
         let next = match next_hop(&policy, status, &head, &response, &urls, &mut upload)? {
             Some(next) => next,
-            None => return respond(leased, response, kind, upload, options, deadline, urls),
+            None => return respond(&head, leased, response, kind, upload, options, deadline, urls),
         };
         options.trace_with(|| TraceEvent::Redirect { status, location: next.uri.clone() });
-        drain(Body::new(leased, kind, Upload::new(Empty, 0), options.clone(), deadline)).await;
+        let placeholder = Upload::new(Empty, 0);
+        drain(Body::new(
+            leased,
+            kind,
+            placeholder,
+            options.clone(),
+            deadline,
+            #[cfg(feature = "gzip")]
+            None,
+        ))
+        .await;
         if !next.keeps_body {
             upload = Upload::new(Empty, 0);
         }

@@ -59,6 +59,15 @@ where
     if engine.config.disable_keep_alives && !connect && !parts.headers.contains_key(UPGRADE) {
         parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
+    // A range of a compressed body cannot be decoded alone (golang/go#8923):
+    // a ranged request asks for the identity coding instead of the client's.
+    #[cfg(feature = "gzip")]
+    if engine.config.decompression.is_some()
+        && parts.headers.contains_key(http::header::RANGE)
+        && !parts.headers.contains_key(http::header::ACCEPT_ENCODING)
+    {
+        parts.headers.insert(http::header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    }
     let mut head = RequestHead {
         method: parts.method,
         uri: parts.uri,
@@ -137,7 +146,7 @@ async fn attempts<R: Runtime>(
     if response.status().is_redirection() && engine.config.redirect.follows_any() {
         return redirect::follow_boxed(engine, head, upload, options, deadline, leased, response, kind).await;
     }
-    respond(leased, response, kind, upload, options, deadline, Vec::new())
+    respond(&head, leased, response, kind, upload, options, deadline, Vec::new())
 }
 
 /// One request to its response head within `deadline`: checkout, exchange,
@@ -166,7 +175,10 @@ pub(super) async fn hop<R: Runtime>(
 /// redirects were followed (more than one), for a [`Redirects`] extension.
 /// Inlined: its arguments are large and it runs once per request.
 #[inline(always)]
+#[allow(clippy::too_many_arguments, reason = "the request's state, moved here whole")]
 pub(super) fn respond<R: Runtime>(
+    #[cfg_attr(not(feature = "gzip"), allow(unused_variables, reason = "decoding reads the request"))]
+    request: &RequestHead,
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
     mut leased: Leased<R>,
     response: ResponseHead,
@@ -181,12 +193,30 @@ pub(super) fn respond<R: Runtime>(
     let switched =
         leased.conn().is_some_and(|conn| conn.proto.close_reason() == Some(CloseReason::ProtocolSwitch));
     let mut pending = None;
+    #[cfg(feature = "gzip")]
+    let decoder = decoder_for(&leased.engine().config, request, &response, kind);
+    #[cfg(feature = "gzip")]
+    let decoding = decoder.is_some();
     let body = if switched && let Some(upgraded) = leased.take_upgraded() {
         Body::switched(pending.insert(Pending::new(upgraded)).clone())
     } else {
-        Body::new(leased, kind, upload, options, deadline)
+        Body::new(
+            leased,
+            kind,
+            upload,
+            options,
+            deadline,
+            #[cfg(feature = "gzip")]
+            decoder,
+        )
     };
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
+    // The body is no longer what these described (Go drops both too).
+    #[cfg(feature = "gzip")]
+    if decoding {
+        response.headers_mut().remove(http::header::CONTENT_ENCODING);
+        response.headers_mut().remove(http::header::CONTENT_LENGTH);
+    }
     #[cfg(feature = "rustls")]
     if let Some(tls) = tls {
         response.extensions_mut().insert(tls);
@@ -313,4 +343,22 @@ async fn exchange<R: Runtime>(
         }
     })
     .await
+}
+
+/// A decoder for `response` when the client itself offered its coding (the
+/// caller set no `Accept-Encoding`) and there is a body to decode.
+#[cfg(feature = "gzip")]
+#[inline]
+fn decoder_for(
+    config: &super::config::ClientConfig,
+    request: &RequestHead,
+    response: &ResponseHead,
+    kind: BodyKind,
+) -> Option<Box<super::decode::Decoder>> {
+    let limits = config.decompression?;
+    let coding = super::decode::Coding::of(response.content_encoding()?)?;
+    if kind == BodyKind::Empty || request.headers.contains_key(http::header::ACCEPT_ENCODING) {
+        return None;
+    }
+    Some(Box::new(super::decode::Decoder::new(coding, limits)))
 }

@@ -75,6 +75,8 @@ pub(crate) enum FramingField {
     ContentLength = 1,
     TransferEncoding = 2,
     Connection = 4,
+    /// Not framing, but looked up for every response that may be decoded.
+    ContentEncoding = 8,
 }
 
 impl FramingField {
@@ -83,6 +85,7 @@ impl FramingField {
             14 => (FramingField::ContentLength, b"content-length"),
             17 => (FramingField::TransferEncoding, b"transfer-encoding"),
             10 => (FramingField::Connection, b"connection"),
+            16 => (FramingField::ContentEncoding, b"content-encoding"),
             _ => return None,
         };
         name.eq_ignore_ascii_case(expected).then_some(kind)
@@ -160,6 +163,15 @@ impl ResponseHead {
         let present = self.framing_fields & kind as u8 != 0;
         let fields = if present { &self.fields[..] } else { &[] };
         fields.iter().filter(move |f| f.framing == Some(kind)).map(|f| self.slice(f.value))
+    }
+
+    /// The `Content-Encoding` value, if exactly one such field came; found
+    /// without a scan when there is none.
+    #[cfg(feature = "gzip")]
+    pub(crate) fn content_encoding(&self) -> Option<&[u8]> {
+        let mut values = self.framing_values(FramingField::ContentEncoding);
+        let first = values.next()?;
+        values.next().is_none().then_some(first)
     }
 
     /// A `Content-Length` or `Transfer-Encoding` field was folded (obs-fold): its

@@ -93,7 +93,10 @@ where
         }
     };
     let builder = roundtrip_cli::tls::configure(builder, plan.cacert.as_deref(), plan.insecure)?;
+    // No `Accept-Encoding`: the bytes asked for are the ones measured, as
+    // the comparison clients send them.
     let client = builder
+        .disable_compression()
         .max_conns_per_host(Some(plan.connections))
         .max_idle_per_host(plan.connections)
         .disable_keep_alives(plan.close)
