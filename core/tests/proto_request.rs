@@ -4,8 +4,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use roundtrip_core::proto::{
-    BodyEncoder, BodyLength, EncodedHead, Outgoing, RequestFraming, RequestHead, TargetForm, UsageError,
-    encode_request_head,
+    BodyEncoder, BodyLength, DefaultFields, EncodedHead, Outgoing, RequestFraming, RequestHead, TargetForm,
+    UsageError, encode_request_head, encode_request_head_with_fields,
 };
 
 fn head(method: Method, uri: &str) -> RequestHead {
@@ -112,6 +112,31 @@ fn fields_follow_host_in_map_order() {
         wire(&h, BodyLength::Empty),
         "GET / HTTP/1.1\r\nhost: h\r\nuser-agent: roundtrip\r\naccept: a\r\naccept: b\r\n\r\n"
     );
+}
+
+/// A client's default fields, checked and encoded once: written after the
+/// request's own unless it sets them; one that bears on reuse (`connection:
+/// close`) still counts.
+#[test]
+fn default_fields_fill_in_what_the_request_leaves_out() {
+    let mut defaults = HeaderMap::new();
+    defaults.insert("user-agent", HeaderValue::from_static("roundtrip/1"));
+    defaults.insert("accept-encoding", HeaderValue::from_static("gzip"));
+    let fields = DefaultFields::new(&defaults).unwrap();
+    let encode = |h: &RequestHead, fields: &DefaultFields| {
+        let mut dst = BytesMut::new();
+        let encoded = encode_request_head_with_fields(h, fields, BodyLength::Empty, &mut dst).unwrap();
+        (String::from_utf8(dst.to_vec()).unwrap(), encoded)
+    };
+    let mut h = head(Method::GET, "http://h/");
+    h.headers.insert("accept-encoding", HeaderValue::from_static("br"));
+    let (wire, _) = encode(&h, &fields);
+    assert_eq!(wire, "GET / HTTP/1.1\r\nhost: h\r\naccept-encoding: br\r\nuser-agent: roundtrip/1\r\n\r\n");
+
+    defaults.insert("connection", HeaderValue::from_static("close"));
+    let (wire, encoded) = encode(&head(Method::GET, "http://h/"), &DefaultFields::new(&defaults).unwrap());
+    assert!(wire.contains("connection: close\r\n"), "{wire}");
+    assert!(encoded.close, "a default connection: close ends reuse");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue, USER_AGENT};
 
 use super::Client;
@@ -13,6 +14,7 @@ use super::redirect::Policy;
 use super::runtime::Runtime;
 use crate::conn::ConnectionConfig;
 use crate::pool::PoolConfig;
+use crate::proto::DefaultFields;
 use crate::proxy::{Proxies, Proxy};
 
 /// Everything a [`Client`] is configured with.
@@ -29,6 +31,9 @@ pub(crate) struct ClientConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) proxies: Proxies,
     pub(crate) redirect: Policy,
+    /// Fields every request gets unless it sets them; checked and encoded
+    /// into `conn.default_fields` by `build`.
+    pub(crate) default_headers: HeaderMap,
     /// Decode the codings the client offers itself, within these limits;
     /// `None` offers none.
     #[cfg(feature = "gzip")]
@@ -49,11 +54,12 @@ pub(crate) struct ClientConfig {
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        let mut conn = ConnectionConfig::default();
+        let conn = ConnectionConfig::default();
+        let mut default_headers = HeaderMap::new();
         let user_agent = HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION")));
-        conn.default_headers.insert(USER_AGENT, user_agent);
+        default_headers.insert(USER_AGENT, user_agent);
         #[cfg(feature = "gzip")]
-        conn.default_headers
+        default_headers
             .insert(http::header::ACCEPT_ENCODING, HeaderValue::from_static(super::decode::ACCEPT_ENCODING));
         Self {
             pool: PoolConfig::default(),
@@ -67,6 +73,7 @@ impl Default for ClientConfig {
             drain_timeout: Duration::from_millis(100),
             proxies: Proxies::from_env(),
             redirect: Policy::default(),
+            default_headers,
             #[cfg(feature = "gzip")]
             decompression: Some(super::decode::Limits::default()),
             #[cfg(feature = "rustls")]
@@ -262,7 +269,7 @@ impl<R: Runtime> ClientBuilder<R> {
 
     /// A header added to every request that does not set it.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.config.conn.default_headers.insert(name, value);
+        self.config.default_headers.insert(name, value);
         self
     }
 
@@ -270,8 +277,8 @@ impl<R: Runtime> ClientBuilder<R> {
     /// `None` sends none.
     pub fn user_agent(mut self, value: Option<HeaderValue>) -> Self {
         match value {
-            Some(value) => self.config.conn.default_headers.insert(USER_AGENT, value),
-            None => self.config.conn.default_headers.remove(USER_AGENT),
+            Some(value) => self.config.default_headers.insert(USER_AGENT, value),
+            None => self.config.default_headers.remove(USER_AGENT),
         };
         self
     }
@@ -339,7 +346,7 @@ impl<R: Runtime> ClientBuilder<R> {
     #[cfg(feature = "gzip")]
     pub fn disable_compression(mut self) -> Self {
         self.config.decompression = None;
-        self.config.conn.default_headers.remove(http::header::ACCEPT_ENCODING);
+        self.config.default_headers.remove(http::header::ACCEPT_ENCODING);
         self
     }
 
@@ -406,6 +413,13 @@ impl<R: Runtime> ClientBuilder<R> {
     #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS settles its configuration"))]
     pub fn build(mut self) -> Client<R> {
         reconcile_idle_limits(&mut self.config.pool, self.max_idle_set);
+        // `HeaderName` and `HeaderValue` cannot hold what the check refuses,
+        // so this keeps every field; a refused one would be left out, loudly.
+        self.config.conn.default_fields =
+            DefaultFields::new(&self.config.default_headers).unwrap_or_else(|error| {
+                tracing::warn!(%error, "default fields left out");
+                DefaultFields::default()
+            });
         #[cfg(feature = "rustls")]
         {
             let config = &mut self.config;

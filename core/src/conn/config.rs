@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use http::HeaderMap;
-
-use crate::proto::{BodyLimits, HeadLimits};
+use crate::proto::{BodyLimits, DefaultFields, HeadLimits};
 
 /// Limits and timeouts of a [`super::Connection`]. `Default` gives the values
 /// documented on each field.
@@ -35,8 +33,9 @@ pub struct ConnectionConfig {
     /// at once, as Go does) by default.
     pub drain_on_cancel: Option<u64>,
     /// Fields written on every request that does not set them (e.g.
-    /// `User-Agent`). Empty by default.
-    pub default_headers: HeaderMap,
+    /// `User-Agent`), checked once: `DefaultFields::new(&map)`. None by
+    /// default.
+    pub default_fields: DefaultFields,
 }
 
 impl Default for ConnectionConfig {
@@ -50,7 +49,7 @@ impl Default for ConnectionConfig {
             body_read_idle_timeout: None,
             max_buffered_body: 64 * 1024,
             drain_on_cancel: None,
-            default_headers: HeaderMap::new(),
+            default_fields: DefaultFields::default(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub use event::{BodyAllowed, BodyChunk, Event, ExchangeId};
 use exchange::{Exchange, Recv};
 use state::{Phase, Shared};
 
-use crate::proto::{BodyLength, Decoded, RequestHead, UsageError, encode_request_head_with_defaults};
+use crate::proto::{BodyLength, Decoded, RequestHead, UsageError, encode_request_head_with_fields};
 
 /// One HTTP/1.1 client connection, driven by its caller.
 ///
@@ -100,7 +100,7 @@ impl Connection {
     }
 
     /// Starts an exchange: encodes and queues the request head (with the
-    /// config's `default_headers` the request does not set).
+    /// config's `default_fields` the request does not set).
     ///
     /// `body` says how much body follows. With a body, send it with
     /// [`send_data`](Self::send_data) and [`finish`](Self::finish) once
@@ -113,9 +113,9 @@ impl Connection {
             Phase::Closed => return Err(UsageError::Closed),
             Phase::Active(_) | Phase::Draining(_) => return Err(UsageError::Busy),
         }
-        let encoded = encode_request_head_with_defaults(
+        let encoded = encode_request_head_with_fields(
             head,
-            &self.shared.config.default_headers,
+            &self.shared.config.default_fields,
             body,
             &mut self.head_buf,
         )?;

@@ -25,8 +25,8 @@ pub use error::{ProtocolError, UsageError};
 pub use framing::{BodyKind, Framing, response_framing, server_keeps_alive};
 pub use outgoing::Outgoing;
 pub use request::{
-    BodyLength, EncodedHead, RequestFraming, RequestHead, TargetForm, encode_request_head,
-    encode_request_head_with_defaults,
+    BodyLength, DefaultFields, EncodedHead, RequestFraming, RequestHead, TargetForm, encode_request_head,
+    encode_request_head_with_defaults, encode_request_head_with_fields,
 };
 pub use response::{HeadLimits, HeadParser, ResponseHead};
 

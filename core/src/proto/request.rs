@@ -14,7 +14,10 @@
 //! - every name is a token and every value is VCHAR, obs-text, SP or HTAB: no
 //!   control byte but HTAB, as Go's `httpguts.ValidHeaderFieldValue` (RFC 9110 §5.5).
 
-use bytes::{BufMut, BytesMut};
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderMap, HeaderName, Method, Uri};
 
@@ -109,15 +112,29 @@ pub fn encode_request_head(
     body: BodyLength,
     dst: &mut BytesMut,
 ) -> Result<EncodedHead, UsageError> {
-    encode_request_head_with_defaults(head, &HeaderMap::new(), body, dst)
+    encode_request_head_with_fields(head, &DefaultFields::default(), body, dst)
 }
 
 /// [`encode_request_head`], also writing each of `defaults` whose name the
 /// request does not set (a client's `User-Agent`, say), after the request's
-/// own fields. Saves building a map per request to merge them.
+/// own fields. Checks and encodes `defaults` on every call: a caller that
+/// sends many requests keeps a [`DefaultFields`] and calls
+/// [`encode_request_head_with_fields`].
 pub fn encode_request_head_with_defaults(
     head: &RequestHead,
     defaults: &HeaderMap,
+    body: BodyLength,
+    dst: &mut BytesMut,
+) -> Result<EncodedHead, UsageError> {
+    encode_request_head_with_fields(head, &DefaultFields::new(defaults)?, body, dst)
+}
+
+/// [`encode_request_head`], also writing each of `defaults` whose name the
+/// request does not set, after the request's own fields: a lookup and a copy
+/// per field, as they were checked and encoded once.
+pub fn encode_request_head_with_fields(
+    head: &RequestHead,
+    defaults: &DefaultFields,
     body: BodyLength,
     dst: &mut BytesMut,
 ) -> Result<EncodedHead, UsageError> {
@@ -129,9 +146,77 @@ pub fn encode_request_head_with_defaults(
     result
 }
 
+/// Fields written on every request that does not set them (a client's
+/// `User-Agent` and `Accept-Encoding`), checked and encoded once (RFC 9110
+/// §5.5, security.md J1-J3), so that each request pays a lookup and a copy
+/// per field instead of a check of every byte. Cheap to clone: connections
+/// of one client share it.
+#[derive(Clone, Debug, Default)]
+pub struct DefaultFields(Option<Arc<EncodedFields>>);
+
+#[derive(Debug)]
+struct EncodedFields {
+    /// `name: value\r\n` lines, back to back.
+    lines: Bytes,
+    /// Each field's name and its line in `lines`.
+    plain: Vec<(HeaderName, Range<usize>)>,
+    /// Fields that bear on framing, reuse or `Host`, written through the full
+    /// check with the request's own so they are accounted for.
+    checked: HeaderMap,
+}
+
+impl DefaultFields {
+    /// Checks and encodes `fields`: names must be tokens and values VCHAR,
+    /// obs-text, SP or HTAB.
+    pub fn new(fields: &HeaderMap) -> Result<Self, UsageError> {
+        if fields.is_empty() {
+            return Ok(Self(None));
+        }
+        let mut lines = BytesMut::new();
+        let (mut plain, mut checked) = (Vec::new(), HeaderMap::new());
+        for (name, value) in fields {
+            if !is_token(name.as_str().as_bytes()) {
+                return Err(UsageError::InvalidHeaderName);
+            }
+            if !is_valid_field_value(value.as_bytes()) {
+                return Err(UsageError::InvalidHeaderValue { name: name.clone() });
+            }
+            if [&HOST, &CONTENT_LENGTH, &TRANSFER_ENCODING, &CONNECTION, &EXPECT, &UPGRADE].contains(&name) {
+                checked.append(name.clone(), value.clone());
+                continue;
+            }
+            let start = lines.len();
+            lines.put_slice(name.as_str().as_bytes());
+            lines.put_slice(b": ");
+            lines.put_slice(value.as_bytes());
+            lines.put_slice(b"\r\n");
+            plain.push((name.clone(), start..lines.len()));
+        }
+        Ok(Self(Some(Arc::new(EncodedFields { lines: lines.freeze(), plain, checked }))))
+    }
+
+    /// No fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// The same fields, in the same order.
+impl PartialEq for DefaultFields {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || (a.lines == b.lines && a.checked == b.checked),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for DefaultFields {}
+
 fn encode_into(
     head: &RequestHead,
-    defaults: &HeaderMap,
+    defaults: &DefaultFields,
     body: BodyLength,
     dst: &mut BytesMut,
 ) -> Result<EncodedHead, UsageError> {
@@ -152,9 +237,16 @@ fn encode_into(
     for (name, value) in &head.headers {
         write_field(name, value.as_bytes(), &mut facts, dst)?;
     }
-    for (name, value) in defaults {
-        if !head.headers.contains_key(name) {
-            write_field(name, value.as_bytes(), &mut facts, dst)?;
+    if let Some(defaults) = &defaults.0 {
+        for (name, value) in &defaults.checked {
+            if !head.headers.contains_key(name) {
+                write_field(name, value.as_bytes(), &mut facts, dst)?;
+            }
+        }
+        for (name, line) in &defaults.plain {
+            if !head.headers.contains_key(name) {
+                dst.put_slice(&defaults.lines[line.clone()]);
+            }
         }
     }
 
