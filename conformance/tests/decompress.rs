@@ -52,11 +52,20 @@ fn text() -> Vec<u8> {
     (0..20_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect()
 }
 
-/// gzip and deflate (zlib) bodies are decoded; `Content-Encoding` and
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &data[..], &mut out, &brotli::enc::BrotliEncoderParams::default()).unwrap();
+    out
+}
+
+/// gzip, deflate (zlib), br and zstd bodies are decoded; `Content-Encoding` and
 /// `Content-Length` go, the rest stays; the client sent its own
 /// `Accept-Encoding`; two requests share one connection.
 async fn offered_codings_are_decoded_and_the_connection_reused<R: Runtime + Default>() {
-    for (coding, compressed) in [("gzip", gzip(&text())), ("deflate", zlib(&text()))] {
+    let zstd = zstd::stream::encode_all(&text()[..], 3).unwrap();
+    for (coding, compressed) in
+        [("gzip", gzip(&text())), ("deflate", zlib(&text())), ("br", brotli(&text())), ("zstd", zstd)]
+    {
         let (server, received) = answering(coding, compressed);
         let client = build::<R>(|b| b);
         for _ in 0..2 {
@@ -66,7 +75,7 @@ async fn offered_codings_are_decoded_and_the_connection_reused<R: Runtime + Defa
             assert_eq!(response.headers()["content-type"], "text/plain");
             assert_eq!(response.into_body().bytes(1 << 20).await.unwrap(), text(), "{coding}");
         }
-        assert_eq!(received.recv().unwrap().header("accept-encoding"), Some("gzip, deflate"));
+        assert_eq!(received.recv().unwrap().header("accept-encoding"), Some("gzip, deflate, br, zstd"));
         assert_eq!(server.accepted(), 1, "{coding}: the connection was reused");
     }
 }

@@ -128,7 +128,8 @@
 //! With the `gzip` feature (on by default) the client offers
 //! `Accept-Encoding: gzip, deflate` when you set none, and decodes those
 //! bodies while they stream; `Content-Encoding` and `Content-Length` are then
-//! removed from the response. A bomb fails with a decode error
+//! removed from the response; features `brotli` and `zstd` add those
+//! codings. A bomb fails with a decode error
 //! (`ClientBuilder::decompression_limits`); `disable_compression()` turns it off.
 //!
 //! # Upgrades and tunnels

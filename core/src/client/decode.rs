@@ -24,7 +24,24 @@ const PIECE: usize = 32 * 1024;
 const RATIO_FLOOR: u64 = 1 << 20;
 
 /// The codings this build decodes, as `Accept-Encoding` offers them.
+#[cfg(not(any(feature = "brotli", feature = "zstd")))]
 pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate";
+#[cfg(all(feature = "brotli", not(feature = "zstd")))]
+pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate, br";
+#[cfg(all(not(feature = "brotli"), feature = "zstd"))]
+pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate, zstd";
+#[cfg(all(feature = "brotli", feature = "zstd"))]
+pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+/// The largest zstd window accepted, as a power of two: 8 MiB, what RFC
+/// 9659 §3 asks HTTP decoders to support. A frame that wants more is refused
+/// instead of allocating what its header demands (security.md I4).
+#[cfg(feature = "zstd")]
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// Input buffered by the brotli reader.
+#[cfg(feature = "brotli")]
+const BROTLI_BUFFER: usize = 4096;
 
 /// Limits on what a compressed body may decode to: [`ClientBuilder::decompression_limits`](super::ClientBuilder::decompression_limits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +88,12 @@ pub(crate) enum Coding {
     Gzip,
     /// HTTP's `deflate` is the zlib format (RFC 9110 §8.4.1.2).
     Deflate,
+    /// `br` (RFC 7932).
+    #[cfg(feature = "brotli")]
+    Brotli,
+    /// `zstd` (RFC 8878, in HTTP RFC 9659).
+    #[cfg(feature = "zstd")]
+    Zstd,
 }
 
 impl Coding {
@@ -83,8 +106,22 @@ impl Coding {
         } else if value.eq_ignore_ascii_case(b"deflate") {
             Some(Self::Deflate)
         } else {
-            None
+            Self::optional(value)
         }
+    }
+
+    /// The codings behind features.
+    #[allow(unused_variables, reason = "without brotli and zstd there is nothing to match")]
+    fn optional(value: &[u8]) -> Option<Self> {
+        #[cfg(feature = "brotli")]
+        if value.eq_ignore_ascii_case(b"br") {
+            return Some(Self::Brotli);
+        }
+        #[cfg(feature = "zstd")]
+        if value.eq_ignore_ascii_case(b"zstd") {
+            return Some(Self::Zstd);
+        }
+        None
     }
 }
 
@@ -114,16 +151,32 @@ pub(crate) struct Decoder {
 enum Inner {
     Gzip(MultiGzDecoder<Feed>),
     Deflate(ZlibDecoder<Feed>),
+    /// Boxed: its state is several times the others'.
+    #[cfg(feature = "brotli")]
+    Brotli(Box<brotli_decompressor::Decompressor<Feed>>),
+    #[cfg(feature = "zstd")]
+    Zstd(zstd::stream::read::Decoder<'static, Feed>),
 }
 
 impl Decoder {
-    pub(crate) fn new(coding: Coding, limits: Limits) -> Self {
+    /// A decoder for `coding`; fails only if zstd cannot set itself up.
+    pub(crate) fn new(coding: Coding, limits: Limits) -> Result<Self, Error> {
         let feed = Feed { chunks: VecDeque::new(), ended: false };
         let inner = match coding {
             Coding::Gzip => Inner::Gzip(MultiGzDecoder::new(feed)),
             Coding::Deflate => Inner::Deflate(ZlibDecoder::new(feed)),
+            #[cfg(feature = "brotli")]
+            Coding::Brotli => {
+                Inner::Brotli(Box::new(brotli_decompressor::Decompressor::new(feed, BROTLI_BUFFER)))
+            }
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => {
+                let mut decoder = zstd::stream::read::Decoder::with_buffer(feed).map_err(Error::decode)?;
+                decoder.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(Error::decode)?;
+                Inner::Zstd(decoder)
+            }
         };
-        Self {
+        Ok(Self {
             inner,
             scratch: vec![0; PIECE].into_boxed_slice(),
             limits,
@@ -131,13 +184,17 @@ impl Decoder {
             decoded: 0,
             done: false,
             trailers: None,
-        }
+        })
     }
 
     fn feed(&mut self) -> &mut Feed {
         match &mut self.inner {
             Inner::Gzip(d) => d.get_mut(),
             Inner::Deflate(d) => d.get_mut(),
+            #[cfg(feature = "brotli")]
+            Inner::Brotli(d) => d.get_mut(),
+            #[cfg(feature = "zstd")]
+            Inner::Zstd(d) => d.get_mut(),
         }
     }
 
@@ -162,6 +219,10 @@ impl Decoder {
         let read = match &mut self.inner {
             Inner::Gzip(d) => d.read(&mut self.scratch),
             Inner::Deflate(d) => d.read(&mut self.scratch),
+            #[cfg(feature = "brotli")]
+            Inner::Brotli(d) => d.read(&mut self.scratch),
+            #[cfg(feature = "zstd")]
+            Inner::Zstd(d) => d.read(&mut self.scratch),
         };
         match read {
             Ok(0) => {
@@ -248,7 +309,7 @@ mod tests {
 
     /// Decodes `compressed` pushed in pieces of `split` bytes.
     fn decode(coding: Coding, compressed: &[u8], split: usize, limits: Limits) -> Result<Vec<u8>, Error> {
-        let mut decoder = Decoder::new(coding, limits);
+        let mut decoder = Decoder::new(coding, limits)?;
         let mut out = Vec::new();
         let mut chunks = compressed.chunks(split.max(1));
         loop {
@@ -322,6 +383,55 @@ mod tests {
         assert_eq!(decode(Coding::Gzip, &compressed, 4096, unlimited).unwrap().len(), 10 << 20);
     }
 
+    /// br and zstd, split anywhere, as gzip.
+    #[cfg(feature = "brotli")]
+    #[test]
+    fn brotli_decodes_whatever_the_split() {
+        let data: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let mut compressed = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams::default();
+        brotli::BrotliCompress(&mut &data[..], &mut compressed, &params).unwrap();
+        for split in [1, 3, 64, 4096, compressed.len()] {
+            assert_eq!(
+                decode(Coding::Brotli, &compressed, split, Limits::default()).unwrap(),
+                data,
+                "split {split}"
+            );
+        }
+        let truncated = decode(Coding::Brotli, &compressed[..compressed.len() / 2], 100, Limits::default());
+        assert!(truncated.is_err_and(|e| e.is_decode()));
+    }
+
+    #[cfg(feature = "zstd")]
+    #[test]
+    fn zstd_decodes_whatever_the_split() {
+        let data: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let compressed = zstd::stream::encode_all(&data[..], 3).unwrap();
+        for split in [1, 3, 64, 4096, compressed.len()] {
+            assert_eq!(
+                decode(Coding::Zstd, &compressed, split, Limits::default()).unwrap(),
+                data,
+                "split {split}"
+            );
+        }
+        let truncated = decode(Coding::Zstd, &compressed[..compressed.len() / 2], 100, Limits::default());
+        assert!(truncated.is_err_and(|e| e.is_decode()));
+    }
+
+    /// security.md I4: a zstd frame that asks for a window past 8 MiB is
+    /// refused, not allocated.
+    #[cfg(feature = "zstd")]
+    #[test]
+    fn zstd_windows_past_8_mib_are_refused() {
+        let mut encoder = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.set_parameter(zstd::zstd_safe::CParameter::WindowLog(27)).unwrap();
+        encoder.include_contentsize(false).unwrap();
+        std::io::Write::write_all(&mut encoder, &vec![1u8; 1 << 20]).unwrap();
+        let compressed = encoder.finish().unwrap();
+        let refused = decode(Coding::Zstd, &compressed, 4096, Limits::default());
+        assert!(refused.is_err_and(|e| e.is_decode()));
+    }
+
     #[test]
     fn content_encoding_names_one_coding() {
         assert_eq!(Coding::of(b"gzip"), Some(Coding::Gzip));
@@ -329,7 +439,9 @@ mod tests {
         assert_eq!(Coding::of(b"x-gzip"), Some(Coding::Gzip));
         assert_eq!(Coding::of(b"deflate"), Some(Coding::Deflate));
         assert_eq!(Coding::of(b"gzip, gzip"), None);
-        assert_eq!(Coding::of(b"br"), None);
+        assert_eq!(Coding::of(b"br").is_some(), cfg!(feature = "brotli"));
+        assert_eq!(Coding::of(b"zstd").is_some(), cfg!(feature = "zstd"));
+        assert_eq!(Coding::of(b"compress"), None);
         assert_eq!(Coding::of(b"identity"), None);
     }
 }
