@@ -504,23 +504,21 @@ impl<R: Runtime> Streaming<R> {
             let Some(decoder) = self.decoder.as_mut() else { return self.poll_next(cx) };
             match decoder.next() {
                 Ok(Out::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
-                Ok(Out::NeedInput) => match std::task::ready!(self.poll_next(cx)) {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) => decoder_push(&mut self.decoder, data),
-                        Err(frame) => {
-                            if let Some(decoder) = self.decoder.as_mut() {
+                Ok(Out::NeedInput) => {
+                    let next = std::task::ready!(self.poll_next(cx));
+                    let Some(decoder) = self.decoder.as_mut() else { continue };
+                    match next {
+                        Some(Ok(frame)) => match frame.into_data() {
+                            Ok(data) => decoder.push(data),
+                            Err(frame) => {
                                 decoder.trailers = frame.into_trailers().ok();
                                 decoder.end();
                             }
-                        }
-                    },
-                    Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                    None => {
-                        if let Some(decoder) = self.decoder.as_mut() {
-                            decoder.end();
-                        }
+                        },
+                        Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                        None => decoder.end(),
                     }
-                },
+                }
                 // The compressed stream is whole: what is left of the framed
                 // body (trailers, or bytes past the stream, dropped) is read
                 // to its end so the connection can be reused.
@@ -543,13 +541,6 @@ impl<R: Runtime> Streaming<R> {
                 }
             }
         }
-    }
-}
-
-#[cfg(feature = "gzip")]
-fn decoder_push(decoder: &mut Option<Box<Decoder>>, data: Bytes) {
-    if let Some(decoder) = decoder.as_mut() {
-        decoder.push(data);
     }
 }
 
