@@ -279,7 +279,7 @@ fn proxies(args: &Args) -> Result<Proxies, Failure> {
         // A proxy for both schemes; nothing bypasses it but `--noproxy`.
         Some(url) => {
             let proxy = Proxy::parse(url).map_err(|e| Failure(5, format!("bad proxy: {e}")))?;
-            Proxies::none().http(proxy.clone()).https(proxy)
+            Proxies::all(proxy)
         }
         None => Proxies::from_env(),
     };

@@ -241,11 +241,11 @@ async fn follow<R: Runtime>(
     mut response: ResponseHead,
     mut kind: BodyKind,
 ) -> Result<Response<Body<R>>, Error> {
-    let policy = engine.config.redirect.clone();
+    let policy = &engine.config.redirect;
     let mut urls = vec![head.uri.clone()];
     loop {
         let status = response.status();
-        let next = match next_hop(&policy, status, &head, &response, &urls, &mut upload)? {
+        let next = match next_hop(policy, status, &head, &response, &urls, &mut upload)? {
             Some(next) => next,
             None => return respond(&head, leased, response, kind, upload, options, deadline, urls),
         };
@@ -366,9 +366,7 @@ fn referer(from: &Uri) -> Option<HeaderValue> {
 
 /// `to` is `from` or one of its subdomains, compared without case.
 fn same_or_subdomain(from: Option<&str>, to: Option<&str>) -> bool {
-    let (Some(from), Some(to)) = (from, to) else { return false };
-    let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
-    to == from || to.strip_suffix(&from).is_some_and(|rest| rest.ends_with('.'))
+    from.zip(to).is_some_and(|(from, to)| crate::proxy::is_domain_or_subdomain(to, from))
 }
 
 /// Resolves a `Location` value against the URL that answered (RFC 3986
@@ -418,7 +416,8 @@ fn encode(bytes: &[u8]) -> String {
         if b.is_ascii_graphic() {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.extend(['%', char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 0xf)])]);
         }
     }
     out

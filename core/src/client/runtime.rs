@@ -83,3 +83,16 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// Opens a Unix domain socket connection to `path`.
     fn connect_unix(&self, path: PathBuf) -> impl Future<Output = io::Result<Box<dyn Io>>> + Send;
 }
+
+/// Writes all of `bytes` to `io` and flushes: for the few places that write
+/// outside a connection's loop (proxy handshakes, upgraded connections).
+pub(crate) async fn write_all(io: &mut (impl Io + ?Sized), mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::future::poll_fn(|cx| io.poll_write_vectored(cx, &[IoSlice::new(bytes)])).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[n..];
+    }
+    std::future::poll_fn(|cx| io.poll_flush(cx)).await
+}

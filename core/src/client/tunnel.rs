@@ -7,7 +7,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 use super::connect::Target;
-use super::runtime::{Io, Runtime};
+use super::runtime::{Io, Runtime, write_all};
 use crate::proto::HeadLimits;
 use crate::proxy::{ConnectTunnel, Handshake, Proxy, ProxyKind, Socks5, SocksTarget};
 
@@ -67,15 +67,4 @@ async fn run(io: &mut dyn Io, handshake: &mut impl Handshake) -> io::Result<()> 
         }
         handshake.handle_read(&buf[..n]).map_err(|e| e.into_io())?;
     }
-}
-
-async fn write_all(io: &mut dyn Io, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        let n = poll_fn(|cx| io.poll_write_vectored(cx, &[io::IoSlice::new(bytes)])).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        bytes = &bytes[n..];
-    }
-    poll_fn(|cx| io.poll_flush(cx)).await
 }

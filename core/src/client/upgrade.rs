@@ -44,15 +44,8 @@ impl Upgraded {
     }
 
     /// Writes all of `buf` and flushes it.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = poll_fn(|cx| self.io.poll_write_vectored(cx, &[IoSlice::new(buf)])).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            buf = &buf[n..];
-        }
-        poll_fn(|cx| self.io.poll_flush(cx)).await
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        super::runtime::write_all(&mut *self.io, buf).await
     }
 
     /// Shuts down the write side (a TLS stream sends `close_notify` first).

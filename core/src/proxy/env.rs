@@ -149,7 +149,7 @@ impl<'a> Host<'a> {
 }
 
 /// Whether `name` is `domain` or ends in `.domain`, ignoring ASCII case.
-fn is_domain_or_subdomain(name: &str, domain: &str) -> bool {
+pub(crate) fn is_domain_or_subdomain(name: &str, domain: &str) -> bool {
     let (name, domain) = (name.as_bytes(), domain.as_bytes());
     let Some(dot) = name.len().checked_sub(domain.len()) else { return false };
     name[dot..].eq_ignore_ascii_case(domain) && (dot == 0 || name[dot - 1] == b'.')
