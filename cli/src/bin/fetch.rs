@@ -31,7 +31,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use roundtrip::bytes::Bytes;
 use roundtrip::client::redirect::Policy;
 use roundtrip::http::uri::Scheme;
-use roundtrip::http::{HeaderName, HeaderValue, Method, Request, Uri};
+use roundtrip::http::{HeaderValue, Method, Request, Uri};
 use roundtrip::http_body::{Body as _, Frame, SizeHint};
 use roundtrip::{Client, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
 use roundtrip_cli::tls;
@@ -164,12 +164,7 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     for header in &args.headers {
-        let (name, value) =
-            header.split_once(':').ok_or_else(|| Failure(2, format!("bad header {header:?}")))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| Failure(2, format!("bad header {header:?}")))?;
-        let value =
-            HeaderValue::from_str(value.trim()).map_err(|_| Failure(2, format!("bad header {header:?}")))?;
+        let (name, value) = roundtrip_cli::header::parse(header).map_err(|e| Failure(2, e))?;
         request.headers_mut().append(name, value);
     }
     if args.expect_continue {

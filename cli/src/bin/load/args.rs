@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use roundtrip::bytes::Bytes;
-use roundtrip::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use roundtrip::http::{HeaderMap, Method, Uri};
 
 /// HTTP/1.1 load generator on roundtrip. With no URL, starts an embedded
 /// loopback server (`/small`: 100 bytes, `/1m`: 1 MiB, `/upload`: reads and
@@ -105,12 +105,7 @@ impl Args {
             .map_err(|_| format!("bad method {:?}", self.method))?;
         let mut headers = HeaderMap::new();
         for header in &self.headers {
-            let (name, value) =
-                header.split_once(':').ok_or_else(|| format!("bad header {header:?}: need Name: value"))?;
-            let name = HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| format!("bad header name in {header:?}"))?;
-            let value =
-                HeaderValue::from_str(value.trim()).map_err(|_| format!("bad header value in {header:?}"))?;
+            let (name, value) = roundtrip_cli::header::parse(header)?;
             headers.append(name, value);
         }
         if self.connections == 0 {
