@@ -25,6 +25,7 @@ use http::HeaderMap;
 use http::header::HeaderValue;
 use http::uri::{Authority, Scheme, Uri};
 
+#[cfg(feature = "client")]
 pub(crate) use env::is_domain_or_subdomain;
 pub use env::{NoProxy, Proxies};
 pub use error::{InvalidProxy, ProxyError, ProxyErrorKind};
