@@ -136,7 +136,7 @@ pub async fn sequential_requests_reuse_one_connection<R: Runtime + Default>() {
     }
     assert_eq!(server.accepted(), 1);
     let stats = client.pool_stats();
-    assert_eq!((stats.idle, stats.active, stats.reuses), (1, 0, 4));
+    assert_eq!((stats.idle, stats.active, stats.counts.reuses), (1, 0, 4));
 }
 
 pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<R: Runtime + Default>() {
@@ -373,7 +373,7 @@ pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
     client.close_idle();
     eventually(&R::default(), "the aborted dial reports", || client.pool_stats().dialing == 0).await;
     let stats = client.pool_stats();
-    assert_eq!((stats.dialing, stats.dial_failures), (0, 1), "the dial was aborted and reported");
+    assert_eq!((stats.dialing, stats.counts.dial_failures), (0, 1), "the dial was aborted and reported");
 }
 
 pub async fn cancel_while_queued_for_a_connection<R: Runtime + Default>() {
@@ -552,7 +552,7 @@ pub async fn random_cancellations_leave_the_pool_consistent<R: Runtime + Default
         assert_eq!((stats.active, stats.waiting), (0, 0), "round {round}: {stats:?}");
     }
     assert!(completed.load(Ordering::Relaxed) > 0);
-    assert!(server.accepted() <= 4 + client.pool_stats().dials as usize);
+    assert!(server.accepted() <= 4 + client.pool_stats().counts.dials as usize);
     let body = client.get(server.url("/")).await.unwrap().into_body();
     assert_eq!(body.bytes(64).await.unwrap(), "0123456789abcdef");
 }

@@ -86,7 +86,7 @@ async fn discard_returns_the_connection_to_the_pool<R: Runtime + Default>() {
     response.into_body().discard().await.unwrap();
     let body = client.get(server.url("/small")).await.unwrap().into_body();
     assert_eq!(body.bytes(64).await.unwrap(), "hello");
-    assert_eq!(client.pool_stats().reuses, 1);
+    assert_eq!(client.pool_stats().counts.reuses, 1);
     assert_eq!(server.accepted(), 1);
 }
 

@@ -76,7 +76,7 @@ async fn http_is_forwarded_in_absolute_form_on_one_connection<R: Runtime + Defau
     assert_eq!(seen[0].header("proxy-authorization"), Some(USER_PW));
     assert_eq!(seen[1].target, "http://other.test/");
     assert_eq!(proxy.accepted(), 1, "both origins share the connection to the proxy");
-    assert_eq!(client.pool_stats().reuses, 1);
+    assert_eq!(client.pool_stats().counts.reuses, 1);
 }
 
 /// RFC 9110 §9.3.6: an `https` target goes through a `CONNECT` tunnel in
@@ -284,7 +284,7 @@ async fn through_dante<R: Runtime + Default>() {
             let body = client.get(tls.url_at("127.0.0.1", "/")).await.unwrap().into_body();
             assert_eq!(body.bytes(64).await.unwrap(), "hello", "{scheme}");
         }
-        assert_eq!(client.pool_stats().reuses, 2, "{scheme}: both tunnels reused");
+        assert_eq!(client.pool_stats().counts.reuses, 2, "{scheme}: both tunnels reused");
     }
     assert_eq!((plain.accepted(), tls.accepted()), (2, 2));
 }

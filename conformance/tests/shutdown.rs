@@ -100,7 +100,7 @@ fn check_settled<R: Runtime>(work: InFlight<R>) {
     assert_eq!((stalled.active, stalled.dialing, stalled.waiting), (0, 0, 0), "stalled: {stalled:?}");
     // The dropped dial is reported failed; the slot it frees may start a
     // dial for the next waiter, dropped in turn while the runtime closes.
-    assert!(stalled.dial_failures >= 1, "the dropped dial was reported: {stalled:?}");
+    assert!(stalled.counts.dial_failures >= 1, "the dropped dial was reported: {stalled:?}");
 }
 
 fn tokio_shutdown(runtime: tokio::runtime::Runtime) {

@@ -44,7 +44,7 @@ async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
         assert_eq!(response.into_body().bytes(64).await.unwrap(), "hello");
     }
     assert_eq!(server.accepted(), 1);
-    assert_eq!(client.pool_stats().reuses, 1);
+    assert_eq!(client.pool_stats().counts.reuses, 1);
 }
 
 /// An IP literal works when the certificate names the address (no SNI is

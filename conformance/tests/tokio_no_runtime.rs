@@ -72,7 +72,7 @@ fn a_dial_dropped_with_its_runtime_is_reported_to_the_pool() {
         assert_eq!(client.pool_stats().dialing, 1, "the dial outlives its request");
         drop(first);
         let stats = client.pool_stats();
-        assert_eq!((stats.dialing, stats.dial_failures), (0, 1));
+        assert_eq!((stats.dialing, stats.counts.dial_failures), (0, 1));
     });
 }
 

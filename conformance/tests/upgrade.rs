@@ -278,7 +278,7 @@ async fn connect_needs_a_port<R: Runtime + Default>() {
     let request = Request::builder().method(Method::CONNECT).uri("127.0.0.1").body(Empty).unwrap();
     let error = client.request(request).await.expect_err("no port");
     assert!(error.is_request(), "{error:?}");
-    assert_eq!(client.pool_stats().dials, 0, "nothing was dialed");
+    assert_eq!(client.pool_stats().counts.dials, 0, "nothing was dialed");
     drop(server);
 }
 

@@ -45,6 +45,7 @@
 //! assert_eq!(written(&mut conn, now), b"GET /hello HTTP/1.1\r\nhost: example.com\r\n\r\n");
 //! conn.handle_read(now, b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
 //! assert!(matches!(conn.poll_event(), Some(Event::HeadSent { .. })));
+//! assert!(matches!(conn.poll_event(), Some(Event::RequestSent { .. })));
 //! let Some(Event::Response { head, .. }) = conn.poll_event() else { unreachable!() };
 //! assert_eq!(head.status(), 200);
 //! assert_eq!(conn.read_body(now, id, 1024)?, BodyChunk::Data(Bytes::from_static(b"hello")));

@@ -30,7 +30,7 @@ fn response_during_upload_is_delivered_and_upload_continues() {
     s.data(b"world");
     s.finish();
     assert_eq!(s.flush_text(), "world");
-    assert_eq!(s.events(), ["Finished"]);
+    assert_eq!(s.events(), ["RequestSent", "Finished"]);
     assert!(s.conn.is_reusable());
 }
 
@@ -44,7 +44,7 @@ fn finished_waits_until_the_last_byte_is_written() {
     assert_eq!(s.flush_at_most(3), b"wor");
     assert_eq!(s.events(), Vec::<String>::new());
     s.flush();
-    assert_eq!(s.events(), ["Finished"]);
+    assert_eq!(s.events(), ["RequestSent", "Finished"]);
 }
 
 #[test]

@@ -24,7 +24,7 @@ fn body_is_held_until_100_continue() {
     assert_eq!(s.events(), ["BodyAllowed Continue"]);
     assert_eq!(s.flush_text(), "hello");
     s.read(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
-    assert_eq!(s.events(), ["Response 201 Empty", "Finished"]);
+    assert_eq!(s.events(), ["RequestSent", "Response 201 Empty", "Finished"]);
     assert!(s.conn.is_reusable());
 }
 
@@ -62,7 +62,7 @@ fn final_status_without_close_still_gets_the_body_go_1_23() {
         s.data(b"hello");
         s.finish();
         assert_eq!(s.flush_text(), "hello", "the server expects the body or a close; it gets the body");
-        assert_eq!(s.events(), ["Finished"]);
+        assert_eq!(s.events(), ["RequestSent", "Finished"]);
         assert!(s.conn.is_reusable(), "{status}");
     }
 }
@@ -107,7 +107,7 @@ fn expect_without_a_body_waits_for_nothing() {
     s.flush();
     assert_eq!(s.conn.poll_timeout(), None);
     s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
-    assert_eq!(s.events(), ["HeadSent", "Response 200 Empty", "Finished"]);
+    assert_eq!(s.events(), ["HeadSent", "RequestSent", "Response 200 Empty", "Finished"]);
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn body_sent_after_100_then_early_final_response_is_fine() {
     s.data(b"hello");
     s.finish();
     assert_eq!(s.flush_text(), "hello");
-    assert_eq!(s.events(), ["Finished"]);
+    assert_eq!(s.events(), ["RequestSent", "Finished"]);
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn empty_body_drops_the_expectation_and_holds_nothing_rfc9110_10_1_1() {
         assert_eq!(s.flush_text(), "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 0\r\n\r\n");
         assert_eq!(s.conn.poll_timeout(), None, "no expect timer");
         s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
-        assert_eq!(s.events(), ["HeadSent", "Response 200 Empty", "Finished"]);
+        assert_eq!(s.events(), ["HeadSent", "RequestSent", "Response 200 Empty", "Finished"]);
         assert!(s.conn.is_reusable());
     }
 }

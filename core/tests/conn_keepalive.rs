@@ -105,7 +105,7 @@ fn connect_2xx_becomes_a_tunnel_rfc9110_9_3_6() {
     s.id = Some(s.conn.send_request(&head, BodyLength::Empty).unwrap());
     assert_eq!(s.flush_text(), "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
     s.read(b"HTTP/1.1 200 Connection Established\r\ncontent-length: 5\r\n\r\n\x16\x03");
-    assert_eq!(s.events(), ["HeadSent", "Response 200 Empty", "Closed ProtocolSwitch"]);
+    assert_eq!(s.events(), ["HeadSent", "RequestSent", "Response 200 Empty", "Closed ProtocolSwitch"]);
     assert_eq!(&s.conn.take_remaining()[..], b"\x16\x03");
 }
 

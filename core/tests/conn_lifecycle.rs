@@ -14,7 +14,7 @@ fn get_exchange_wire_bytes_and_events() {
     s.send(Method::GET, &[("accept", "*/*")], BodyLength::Empty);
     assert_eq!(s.events(), Vec::<String>::new(), "nothing happens before the head is written");
     assert_eq!(s.flush_text(), "GET / HTTP/1.1\r\nhost: example.com\r\naccept: */*\r\n\r\n");
-    assert_eq!(s.events(), ["HeadSent"]);
+    assert_eq!(s.events(), ["HeadSent", "RequestSent"]);
     s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
     assert_eq!(s.events(), ["Response 200 Length(5)"]);
     assert_eq!(s.body(), (b"hello".to_vec(), "End".into()));
@@ -32,7 +32,7 @@ fn post_with_a_known_length_streams_the_body_without_copying() {
     s.data(b"lo");
     s.finish();
     assert_eq!(s.flush_text(), "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\n\r\nhello");
-    assert_eq!(s.events(), ["HeadSent"]);
+    assert_eq!(s.events(), ["HeadSent", "RequestSent"]);
     s.read(b"HTTP/1.1 204 No Content\r\n\r\n");
     assert_eq!(s.events(), ["Response 204 Empty", "Finished"]);
     assert!(s.conn.is_reusable());

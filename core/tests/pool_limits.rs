@@ -117,7 +117,7 @@ fn rule5_max_idle_evicts_least_recently_used_across_keys() {
     assert_eq!(h.actions(), [Act::Close(a, EvictReason::TooManyIdle)]);
     assert_eq!(counts(&h, "a"), None, "key a is forgotten");
     assert_eq!(h.pool.stats().idle, 2);
-    assert_eq!(h.pool.stats().evictions, 1);
+    assert_eq!(h.pool.stats().counts.evictions.total(), 1);
 }
 
 /// Rule 5: a connection that served `max_requests_per_conn` requests is closed on
@@ -149,7 +149,7 @@ fn rule5_a_connection_returned_unused_has_served_no_request() {
     h.release_unused(20, conn);
     assert_eq!(h.actions(), [Act::Deliver(next, conn)]);
     assert!(!h.lease(conn).was_reused());
-    assert_eq!(h.pool.stats().reuses, 0);
+    assert_eq!(h.pool.stats().counts.reuses, 0);
 }
 
 /// Rule 5: a connection past `max_conn_lifetime` is closed when released, not reused,
@@ -166,7 +166,7 @@ fn rule5_max_conn_lifetime_closes_on_release() {
     let [Act::StartDial(dial, "a")] = acts[1..] else { panic!("{acts:?}") };
     let next = h.dial_ok(1010, dial);
     assert_eq!(h.actions(), [Act::Deliver(waiter, next)]);
-    assert_eq!(h.pool.stats().expiries, 1);
+    assert_eq!(h.pool.stats().counts.evictions.expired(), 1);
 }
 
 /// Go 1.23 `CloseIdleConnections`: closes idle connections, cancels the dials no waiter

@@ -79,7 +79,7 @@ fn lease_reports_reuse_and_idle_time() {
     assert_eq!(h.actions(), [Act::Deliver(waiter, conn)]);
     let handed = h.lease(conn);
     assert_eq!((handed.was_reused(), handed.idle_for(), handed.requests_served()), (true, None, 2));
-    assert_eq!(h.pool.stats().reuses, 2);
+    assert_eq!(h.pool.stats().counts.reuses, 2);
 }
 
 /// Rule 3 (Go `tryPutIdleConn` hand-off): a released connection goes to the oldest
@@ -103,7 +103,7 @@ fn rule3_released_connection_goes_to_oldest_waiter_before_idle() {
     assert_eq!(h.pool.key_stats(&"a").map(|s| s.idle), Some(1));
     let stats = h.pool.stats();
     // Three waits: the first checkout waited 0 ms for its dial.
-    assert_eq!((stats.waits, stats.total_wait_time), (3, ms(20) + ms(20)));
+    assert_eq!((stats.counts.waits, stats.counts.total_wait_time), (3, ms(20) + ms(20)));
 }
 
 /// Rule 3, strict FIFO: a new connection goes to the oldest waiter of its key even when

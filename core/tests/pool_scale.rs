@@ -42,7 +42,7 @@ fn filled_pool() -> Pool<u32> {
 fn ten_thousand_keys_and_a_hundred_thousand_idle_connections() {
     let mut pool = filled_pool();
     let stats = pool.stats();
-    assert_eq!((stats.keys, stats.idle, stats.active, stats.dials), (10_000, 100_000, 0, 100_000));
+    assert_eq!((stats.keys, stats.idle, stats.active, stats.counts.dials), (10_000, 100_000, 0, 100_000));
     assert_eq!(pool.key_stats(&1234).map(|s| (s.conns, s.idle)), Some((10, 10)));
     pool.check_invariants().expect("invariants hold");
 

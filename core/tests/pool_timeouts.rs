@@ -26,7 +26,7 @@ fn rule5_idle_timeout_fires_at_the_deadline() {
     assert_eq!(h.actions(), [Act::Close(conn, EvictReason::IdleTimeout)]);
     assert_eq!(h.pool.poll_timeout(), None);
     assert_eq!(h.pool.key_stats(&"a"), None);
-    assert_eq!(h.pool.stats().expiries, 1);
+    assert_eq!(h.pool.stats().counts.evictions.expired(), 1);
 }
 
 /// Rule 5: idle expiry follows idle order across keys; reuse restarts the clock.
@@ -79,7 +79,7 @@ fn rule6_wait_timeout_fails_the_waiter() {
     assert_eq!(h.actions(), []);
     h.timeout(600);
     assert_eq!(h.actions(), [Act::Fail(waiter, WaitFailure::Timeout)]);
-    assert_eq!(h.pool.stats().wait_timeouts, 1);
+    assert_eq!(h.pool.stats().counts.wait_timeouts, 1);
     let conn = h.dial_ok(700, dial);
     assert_eq!(h.actions(), []);
     assert_eq!(h.ready(800, "a"), conn);

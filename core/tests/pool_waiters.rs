@@ -64,7 +64,7 @@ fn rule7_dial_failure_fails_only_its_waiter() {
     assert_eq!(h.pool.key_stats(&"a").map(|s| (s.waiting, s.dialing, s.conns)), Some((1, 1, 1)));
     let conn = h.dial_ok(30, second_dial);
     assert_eq!(h.actions(), [Act::Deliver(second, conn)]);
-    assert_eq!(h.pool.stats().dial_failures, 1);
+    assert_eq!(h.pool.stats().counts.dial_failures, 1);
 }
 
 /// Rule 7 (Go `decConnsPerHost`): when the waiter of a failed dial already left, nobody is
@@ -117,7 +117,7 @@ fn rule8_each_waiter_gets_exactly_one_outcome() {
     h.cancel(40, waiter);
     h.timeout(500);
     assert_eq!(h.actions(), []);
-    assert_eq!(h.pool.stats().wait_timeouts, 0);
+    assert_eq!(h.pool.stats().counts.wait_timeouts, 0);
 }
 
 /// Rule 8 (Go `cleanFrontNotWaiting`): cancelled waiters leave every queue, so repeated
@@ -176,5 +176,5 @@ fn stale_ids_are_ignored() {
     h.check();
     assert_eq!(h.actions(), []);
     let stats = h.pool.stats();
-    assert_eq!((stats.active, stats.dialing, stats.waiting, stats.dial_failures), (1, 0, 0, 0));
+    assert_eq!((stats.active, stats.dialing, stats.waiting, stats.counts.dial_failures), (1, 0, 0, 0));
 }

@@ -101,8 +101,9 @@ pub use roundtrip_core::client::DecompressionLimit;
 /// response came from ([`redirect::Redirects`]).
 pub use roundtrip_core::client::redirect;
 pub use roundtrip_core::client::{
-    BoxError, Connect, ConnectFuture, Empty, Error, Full, Io, OnInformational, PoolStats, RequestTimeout,
-    Target, Timeout, Trace, TraceEvent, Upgraded, dial_tcp, upgrade,
+    BoxError, Connect, ConnectFuture, Counts, Empty, Error, Evictions, Full, Io, KeyStats, OnInformational,
+    PoolStats, RequestTimeout, Target, Timeout, Timings, Trace, TraceEvent, Upgraded, WaitHistogram,
+    dial_tcp, upgrade,
 };
 #[cfg(feature = "rustls")]
 pub use roundtrip_core::client::{TlsError, TlsErrorKind, TlsInfo};

@@ -20,6 +20,7 @@
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,7 +34,8 @@ use roundtrip::client::redirect::Policy;
 use roundtrip::http::uri::Scheme;
 use roundtrip::http::{HeaderValue, Method, Request, Uri};
 use roundtrip::http_body::{Body as _, Frame, SizeHint};
-use roundtrip::{Client, Error, Full, NoProxy, Proxies, Proxy, Trace, TraceEvent};
+use roundtrip::redirect::Redirects;
+use roundtrip::{Client, Error, Full, NoProxy, Proxies, Proxy, Timings, Trace, TraceEvent};
 use roundtrip_cli::tls;
 
 /// Sends one HTTP/1.1 request and writes the response body.
@@ -96,6 +98,13 @@ struct Args {
     /// With `-L`, the most redirects to follow.
     #[arg(long = "max-redirs", default_value_t = 50)]
     max_redirs: usize,
+    /// After the transfer, print this to stdout with curl's variables filled
+    /// in: %{http_code}, %{time_namelookup}, %{time_connect},
+    /// %{time_appconnect}, %{time_pretransfer}, %{time_starttransfer},
+    /// %{time_total}, %{time_redirect}, %{num_redirects}, %{url_effective},
+    /// %{size_download}, %{remote_ip}, %{remote_port}; `\n` is a newline.
+    #[arg(short = 'w', long = "write-out")]
+    write_out: Option<String>,
 }
 
 /// A failure: one line for the user and an exit code.
@@ -174,24 +183,34 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     // The heads as they crossed the wire, from the client's trace: what
     // `-v` prints and `-i` writes is what was sent and received.
     let final_head = Arc::new(Mutex::new(Bytes::new()));
-    if args.verbose || args.include {
-        let (verbose, slot) = (args.verbose, final_head.clone());
-        request.extensions_mut().insert(Trace::new(move |event: &TraceEvent| match event {
-            TraceEvent::RequestHeadBytes(head) if verbose => print_head('>', head),
-            TraceEvent::ResponseHeadBytes(head) => {
-                if verbose {
-                    print_head('<', head);
+    let peer = Arc::new(Mutex::new(None));
+    if args.verbose || args.include || args.write_out.is_some() {
+        let (verbose, slot, peer) = (args.verbose, final_head.clone(), peer.clone());
+        request.extensions_mut().insert(Trace::new(move |event: &TraceEvent| {
+            match event {
+                TraceEvent::RequestHeadBytes(head) if verbose => print_head('>', head),
+                TraceEvent::ResponseHeadBytes(head) => {
+                    if verbose {
+                        print_head('<', head);
+                    }
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = head.clone();
                 }
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) = head.clone();
+                _ if verbose => {
+                    eprintln!("* {:>9.3} ms  {}", started.elapsed().as_secs_f64() * 1000.0, describe(event));
+                }
+                _ => {}
             }
-            _ if verbose => {
-                eprintln!("* {:>9.3} ms  {}", started.elapsed().as_secs_f64() * 1000.0, describe(event));
+            if let TraceEvent::GotConnection { peer: address, .. } = event {
+                *peer.lock().unwrap_or_else(PoisonError::into_inner) = *address;
             }
-            _ => {}
         }));
     }
 
+    let url = request.uri().clone();
     let response = client.request(request).await.map_err(failure)?;
+    let timings = response.extensions().get::<Timings>().copied();
+    let url = response.extensions().get::<Redirects>().map_or(url, |r| r.final_url().clone());
+    let redirects = response.extensions().get::<Redirects>().map_or(0, |r| r.urls().len() - 1);
     #[cfg(feature = "rustls")]
     if args.verbose
         && let Some(tls) = response.extensions().get::<Arc<roundtrip::TlsInfo>>()
@@ -220,7 +239,9 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
         bar.set_style(style);
         bar
     });
+    let mut size = 0;
     while let Some(data) = body.chunk().await.map_err(failure)? {
+        size += data.len();
         out.write_all(&data).map_err(write_error)?;
         if let Some(bar) = &progress {
             bar.inc(data.len() as u64);
@@ -232,8 +253,86 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     }
     if args.verbose {
         eprintln!("* {:>9.3} ms  done", started.elapsed().as_secs_f64() * 1000.0);
+        if let Some(t) = &timings {
+            eprintln!("* {}", describe_timings(t));
+        }
+    }
+    if let Some(format) = &args.write_out {
+        let peer = *peer.lock().unwrap_or_else(PoisonError::into_inner);
+        let done = Done { status: status.as_u16(), timings, url, redirects, size, peer };
+        print!("{}", write_out(format, &done));
     }
     Ok(if status.as_u16() >= 400 { 22 } else { 0 })
+}
+
+/// What `-w` can tell about a finished transfer.
+struct Done {
+    status: u16,
+    timings: Option<Timings>,
+    url: Uri,
+    redirects: usize,
+    size: usize,
+    peer: Option<SocketAddr>,
+}
+
+/// `format` with curl's `%{name}` variables filled in from `done`, times in
+/// seconds as curl gives them: from the start of the last hop, each phase
+/// including those before it (curl's `time_*`), `time_total` the whole run.
+fn write_out(format: &str, done: &Done) -> String {
+    let t = done.timings.as_ref();
+    let secs = |d: Option<Duration>| format!("{:.6}", d.unwrap_or_default().as_secs_f64());
+    let dns = t.and_then(|t| t.dns).unwrap_or_default();
+    let connect = dns + t.and_then(|t| t.connect).unwrap_or_default();
+    let appconnect = t.and_then(|t| t.tls).map_or(Duration::ZERO, |tls| connect + tls);
+    let total = t.map(|t| t.redirects + t.start.elapsed());
+    let mut out = String::new();
+    let mut rest = format.replace("\\n", "\n");
+    while let Some(at) = rest.find("%{") {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else { break };
+        let name = &rest[at + 2..at + end];
+        let value = match name {
+            "http_code" | "response_code" => format!("{:03}", done.status),
+            "time_namelookup" => secs(Some(dns)),
+            "time_connect" => secs(Some(connect)),
+            "time_appconnect" => secs(Some(appconnect)),
+            "time_pretransfer" => secs(t.map(|t| t.got_connection)),
+            "time_starttransfer" => secs(t.map(|t| t.first_byte)),
+            "time_total" => secs(total),
+            "time_redirect" => secs(t.map(|t| t.redirects)),
+            "num_redirects" => done.redirects.to_string(),
+            "url_effective" => done.url.to_string(),
+            "size_download" => done.size.to_string(),
+            "remote_ip" => done.peer.map_or_else(String::new, |p| p.ip().to_string()),
+            "remote_port" => done.peer.map_or_else(String::new, |p| p.port().to_string()),
+            other => format!("%{{{other}}}"),
+        };
+        out.push_str(&value);
+        rest = rest[at + end + 1..].to_owned();
+    }
+    out.push_str(&rest);
+    out
+}
+
+/// The response's timings on one line, for `-v`.
+fn describe_timings(t: &Timings) -> String {
+    let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1000.0);
+    let mut line = format!("timings (ms): got connection {}", ms(t.got_connection));
+    for (name, phase) in [("dns", t.dns), ("connect", t.connect), ("tls", t.tls)] {
+        if let Some(d) = phase {
+            line += &format!(", {name} {}", ms(d));
+        }
+    }
+    line += &format!(
+        ", head written {}, first byte {}, response head {}",
+        ms(t.head_written),
+        ms(t.first_byte),
+        ms(t.response_head)
+    );
+    if !t.redirects.is_zero() {
+        line += &format!(" (after {} ms of redirects)", ms(t.redirects));
+    }
+    line
 }
 
 /// A head's lines, each after `mark` (`>` sent, `<` received), as curl -v
@@ -247,23 +346,38 @@ fn print_head(mark: char, head: &[u8]) {
 }
 
 fn describe(event: &TraceEvent) -> String {
+    let ms = |d: &Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
+    let to = |peer: &Option<SocketAddr>| peer.map(|p| format!(" to {p}")).unwrap_or_default();
     match event {
-        TraceEvent::GotConnection { reused: true, idle_for, .. } => {
-            format!(
-                "reused a connection (idle {:.3} ms)",
-                idle_for.unwrap_or_default().as_secs_f64() * 1000.0
-            )
+        TraceEvent::PoolWait { queued_ahead } => format!("waiting for a connection ({queued_ahead} ahead)"),
+        TraceEvent::DnsStart { host } => format!("resolving {host}"),
+        TraceEvent::DnsDone { error: Some(kind), .. } => format!("could not resolve: {kind}"),
+        TraceEvent::DnsDone { addrs, .. } => {
+            let addrs: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+            format!("resolved to {}", addrs.join(", "))
         }
-        TraceEvent::GotConnection { waited, .. } => {
-            format!("connected (dial and pool wait {:.3} ms)", waited.as_secs_f64() * 1000.0)
+        TraceEvent::ConnectStart { addr } => format!("connecting to {addr}"),
+        TraceEvent::ConnectDone { addr, error: None } => format!("connected to {addr}"),
+        TraceEvent::ConnectDone { addr, error: Some(kind) } => format!("connect to {addr} failed: {kind}"),
+        TraceEvent::TlsHandshakeStart => "TLS handshake".into(),
+        TraceEvent::TlsHandshakeDone { ok: true } => "TLS handshake done".into(),
+        TraceEvent::TlsHandshakeDone { ok: false } => "TLS handshake failed".into(),
+        TraceEvent::GotConnection { reused: true, idle_for, peer, .. } => {
+            format!("reusing the connection{} (idle {})", to(peer), ms(&idle_for.unwrap_or_default()))
+        }
+        TraceEvent::GotConnection { waited, peer, .. } => {
+            format!("new connection{} (waited {})", to(peer), ms(waited))
         }
         TraceEvent::HeadWritten => "request head written".into(),
+        TraceEvent::RequestWritten => "request written".into(),
         TraceEvent::Continue => "100 continue received".into(),
+        TraceEvent::Informational { status } => format!("{} informational response", status.as_u16()),
         TraceEvent::FirstByte => "first response byte".into(),
-        TraceEvent::ResponseHead => "response head received".into(),
-        TraceEvent::Retry => "retrying on a new connection".into(),
+        TraceEvent::ResponseHead { status } => format!("{} response head received", status.as_u16()),
+        TraceEvent::Retry { error } => format!("retrying on a new connection: {error}"),
         TraceEvent::Redirect { status, location } => format!("{} redirect to {location}", status.as_u16()),
         TraceEvent::BodyDone => "body read".into(),
+        TraceEvent::ConnectionClosed { reason } => format!("connection closed: {reason}"),
         other => format!("{other:?}"),
     }
 }

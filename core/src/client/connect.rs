@@ -15,6 +15,7 @@ use std::time::Duration;
 use http::uri::{Authority, Scheme};
 
 use super::runtime::{Io, Runtime, Sleep};
+use super::trace::{DialReport, TraceEvent};
 use crate::pool::{AttemptId, DialAction, HappyEyeballs};
 use crate::proxy::Proxy;
 
@@ -173,23 +174,28 @@ impl Connector {
         !matches!(self, Connector::Unix(_))
     }
 
+    /// Opens the transport to `target`, reporting its phases to `report`.
     pub(crate) async fn connect<R: Runtime>(
         &self,
         runtime: &R,
         target: &Target,
         attempt_delay: Duration,
+        report: &mut DialReport,
     ) -> io::Result<Box<dyn Io>> {
-        match self {
+        let start = runtime.now();
+        let io = match self {
             Connector::Tcp if *target.scheme() != Scheme::HTTP && !cfg!(feature = "rustls") => {
                 Err(io::Error::new(
                     io::ErrorKind::Unsupported,
                     "https needs the rustls feature, or a connector of your own",
                 ))
             }
-            Connector::Tcp => dial_tcp(runtime, target, attempt_delay).await,
+            Connector::Tcp => dial_tcp_reported(runtime, target, attempt_delay, report).await,
             Connector::Unix(path) => runtime.connect_unix(path.clone()).await,
             Connector::Custom(connect) => connect.connect(target).await,
-        }
+        }?;
+        report.connected(runtime.now().saturating_duration_since(start));
+        Ok(io)
     }
 }
 
@@ -225,11 +231,31 @@ pub async fn dial_tcp<R: Runtime>(
     target: &Target,
     attempt_delay: Duration,
 ) -> io::Result<Box<dyn Io>> {
+    dial_tcp_reported(runtime, target, attempt_delay, &mut DialReport::default()).await
+}
+
+/// [`dial_tcp`], reporting DNS and each connect attempt to `report`.
+async fn dial_tcp_reported<R: Runtime>(
+    runtime: &R,
+    target: &Target,
+    attempt_delay: Duration,
+    report: &mut DialReport,
+) -> io::Result<Box<dyn Io>> {
     let addrs = match target.host().parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, target.port())],
-        Err(_) => runtime.resolve(target.host().to_owned(), target.port()).await?,
+        Err(_) => {
+            let host = target.host().to_owned();
+            report.emit(runtime.now(), TraceEvent::DnsStart { host: host.clone() });
+            let resolved = runtime.resolve(host, target.port()).await;
+            let (addrs, error) = match &resolved {
+                Ok(addrs) => (addrs.clone(), None),
+                Err(e) => (Vec::new(), Some(e.kind())),
+            };
+            report.emit(runtime.now(), TraceEvent::DnsDone { addrs, error });
+            resolved?
+        }
     };
-    race(runtime, addrs, attempt_delay).await
+    race(runtime, addrs, attempt_delay, report).await
 }
 
 /// Connects to the first address that answers, starting the next attempt
@@ -238,8 +264,10 @@ async fn race<'a, R: Runtime>(
     runtime: &'a R,
     addrs: Vec<SocketAddr>,
     attempt_delay: Duration,
+    report: &mut DialReport,
 ) -> io::Result<Box<dyn Io>> {
-    type Attempt<'a> = (AttemptId, Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send + 'a>>);
+    type Attempt<'a> =
+        (AttemptId, SocketAddr, Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send + 'a>>);
     let mut eyeballs = HappyEyeballs::new(runtime.now(), addrs, attempt_delay);
     let mut attempts: Vec<Attempt<'a>> = Vec::new();
     let mut sleep: Option<R::Sleep> = None;
@@ -249,9 +277,10 @@ async fn race<'a, R: Runtime>(
             while let Some(action) = eyeballs.poll_action() {
                 match action {
                     DialAction::Connect { attempt, addr } => {
-                        attempts.push((attempt, Box::pin(runtime.connect_tcp(addr))));
+                        report.emit(runtime.now(), TraceEvent::ConnectStart { addr });
+                        attempts.push((attempt, addr, Box::pin(runtime.connect_tcp(addr))));
                     }
-                    DialAction::Cancel { attempt } => attempts.retain(|(id, _)| *id != attempt),
+                    DialAction::Cancel { attempt } => attempts.retain(|(id, ..)| *id != attempt),
                 }
             }
             if let Some(Err(_)) = eyeballs.outcome() {
@@ -263,14 +292,16 @@ async fn race<'a, R: Runtime>(
             let mut progress = false;
             let mut i = 0;
             while i < attempts.len() {
-                let (id, fut) = &mut attempts[i];
+                let (id, addr, fut) = &mut attempts[i];
                 match fut.as_mut().poll(cx) {
                     Poll::Ready(Ok(io)) => {
                         eyeballs.attempt_succeeded(now, *id);
+                        report.emit(runtime.now(), TraceEvent::ConnectDone { addr: *addr, error: None });
                         return Poll::Ready(Ok(io));
                     }
                     Poll::Ready(Err(e)) => {
                         eyeballs.attempt_failed(now, *id);
+                        report.emit(now, TraceEvent::ConnectDone { addr: *addr, error: Some(e.kind()) });
                         last_error = Some(e);
                         drop(attempts.swap_remove(i));
                         progress = true;

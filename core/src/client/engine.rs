@@ -20,9 +20,10 @@ use super::error::{Error, Timeout};
 use super::io::{Conn, Dialed, Timer};
 use super::runtime::{Io, Runtime};
 use super::tasks::{self, Abort, Task};
+use super::trace::{DialReport, Trace, TraceEvent, emit};
 use super::wait::WaitForConn;
 use crate::conn::Connection;
-use crate::pool::{Checkout, DialId, Lease, Pool, PoolAction, PoolStats, WaitFailure, WaiterId};
+use crate::pool::{Checkout, DialId, KeyStats, Lease, Pool, PoolAction, PoolStats, WaitFailure, WaiterId};
 
 pub(crate) struct Engine<R: Runtime> {
     pub(crate) runtime: R,
@@ -65,6 +66,8 @@ pub(crate) struct CheckedOut {
     pub(crate) conn: Conn,
     /// How long the request waited for it (zero for an idle connection).
     pub(crate) waited: Duration,
+    /// When it was handed over.
+    pub(crate) at: Instant,
 }
 
 pub(super) fn put<T>(slots: &mut Vec<Option<T>>, index: usize, value: T) {
@@ -101,6 +104,8 @@ pub(super) struct After {
     wake: Option<Waker>,
     close: Option<Conn>,
     more: Option<Box<More>>,
+    /// The trace of the request whose checkout this is, for a dial it starts.
+    dial_trace: Option<Trace>,
 }
 
 #[derive(Default)]
@@ -150,6 +155,15 @@ impl<R: Runtime> Locked<'_, R> {
         if let Some(st) = self.guard.as_mut() {
             self.engine.process(st, self.now, &mut self.after);
         }
+    }
+
+    /// Drops the lock and runs `first` before anything the locked section
+    /// started: a report that must come before a task's own reports.
+    fn unlock_then(mut self, first: impl FnOnce()) {
+        self.process();
+        drop(self.guard.take());
+        first();
+        std::mem::take(&mut self.after).run(self.engine);
     }
 }
 
@@ -203,32 +217,53 @@ impl<R: Runtime> Engine<R> {
     }
 
     /// A connection to `target`: an idle one that passes a probe, or the first
-    /// that a release or a dial offers this request (dial racing).
-    pub(crate) async fn checkout(self: &Arc<Self>, target: &Target) -> Result<CheckedOut, Error> {
+    /// that a release or a dial offers this request (dial racing). A dial it
+    /// starts reports to `trace`.
+    pub(crate) async fn checkout(
+        self: &Arc<Self>,
+        target: &Target,
+        trace: Option<&Trace>,
+    ) -> Result<CheckedOut, Error> {
         loop {
-            let (checkout, conn, now) = {
-                let mut st = self.lock();
-                let now = st.now;
-                let checkout = st.pool.checkout(now, target.clone());
-                let conn = match &checkout {
-                    Checkout::Ready(lease) => take(&mut st.parked, lease.conn().index()),
-                    Checkout::Waiting(waiter) => {
-                        st.waiters.insert(*waiter, Waiter::Waiting(None));
-                        None
-                    }
-                };
-                (checkout, conn, now)
+            let (lease, conn, now) = match self.checkout_step(target, trace) {
+                Ok(ready) => ready,
+                Err((waiter, now)) => return WaitForConn::new(self.clone(), waiter, now).await,
             };
-            match (checkout, conn) {
-                (Checkout::Ready(lease), Some(mut conn)) => {
+            match conn {
+                Some(mut conn) => {
                     if conn.probe(now) {
-                        return Ok(CheckedOut { lease, conn, waited: Duration::ZERO });
+                        return Ok(CheckedOut { lease, conn, waited: Duration::ZERO, at: now });
                     }
                     tracing::debug!(%target, "idle connection found dead before reuse");
                     self.release(lease, conn);
                 }
-                (Checkout::Ready(lease), None) => self.forget(lease),
-                (Checkout::Waiting(waiter), _) => return WaitForConn::new(self.clone(), waiter, now).await,
+                None => self.forget(lease),
+            }
+        }
+    }
+
+    /// One pool checkout: the idle connection it offers (`None` if its slot
+    /// lost it), or the waiter it queued, reported as waiting.
+    #[allow(clippy::type_complexity, reason = "a private step of checkout")]
+    fn checkout_step(
+        self: &Arc<Self>,
+        target: &Target,
+        trace: Option<&Trace>,
+    ) -> Result<(Lease, Option<Conn>, Instant), (WaiterId, Instant)> {
+        let mut st = self.lock();
+        let now = st.now;
+        match st.pool.checkout(now, target.clone()) {
+            Checkout::Ready(lease) => {
+                let conn = take(&mut st.parked, lease.conn().index());
+                Ok((lease, conn, now))
+            }
+            Checkout::Waiting(waiter) => {
+                st.waiters.insert(waiter, Waiter::Waiting(None));
+                st.after.dial_trace = trace.cloned();
+                // Reported before the dial it may start reports anything.
+                let queued_ahead = st.pool.key_stats(target).map_or(0, |s| s.waiting.saturating_sub(1));
+                st.unlock_then(|| emit(trace, || TraceEvent::PoolWait { queued_ahead }));
+                Err((waiter, now))
             }
         }
     }
@@ -260,6 +295,16 @@ impl<R: Runtime> Engine<R> {
         self.state().pool.stats()
     }
 
+    pub(crate) fn host_stats(&self) -> Vec<(Target, KeyStats)> {
+        let st = self.state();
+        st.pool.all_key_stats().map(|(target, stats)| (target.clone(), stats)).collect()
+    }
+
+    /// Counts a retry for the host of `lease`, before the lease is given back.
+    pub(crate) fn record_retry(&self, lease: &Lease) {
+        self.state().pool.record_retry(lease);
+    }
+
     pub(crate) fn close_idle(self: &Arc<Self>) {
         let mut st = self.lock();
         let now = st.now;
@@ -274,7 +319,8 @@ impl<R: Runtime> Engine<R> {
                 PoolAction::StartDial { dial, key } => {
                     let abort = Arc::new(Abort::default());
                     put(&mut st.dials, dial.index(), (dial, abort.clone()));
-                    after.more().tasks.push(Task::Dial { dial, target: key, abort });
+                    let trace = after.dial_trace.take();
+                    after.more().tasks.push(Task::Dial { dial, target: key, abort, trace });
                 }
                 PoolAction::Deliver { waiter, lease } => {
                     let conn = take(&mut st.parked, lease.conn().index());
@@ -355,9 +401,10 @@ impl<R: Runtime> Engine<R> {
         }
     }
 
-    /// Opens a connection within the connect timeout.
-    pub(super) async fn open(&self, target: &Target) -> Result<Dialed, Error> {
-        let dial = pin!(self.dial(target));
+    /// Opens a connection within the connect timeout, reporting its phases
+    /// to `report`.
+    pub(super) async fn open(&self, target: &Target, report: &mut DialReport) -> Result<Dialed, Error> {
+        let dial = pin!(self.dial(target, report));
         let deadline = self.config.connect_timeout.and_then(|t| self.runtime.now().checked_add(t));
         match with_deadline(&self.runtime, deadline, dial).await {
             Some(result) => result,
@@ -378,10 +425,10 @@ impl<R: Runtime> Engine<R> {
 
     /// The connection to `target`: straight to it, or through its proxy
     /// (forwarded, or a tunnel with TLS to the origin over it).
-    async fn dial(&self, target: &Target) -> Result<Dialed, Error> {
-        let Some(proxy) = target.proxy() else { return self.dial_hop(target).await };
+    async fn dial(&self, target: &Target, report: &mut DialReport) -> Result<Dialed, Error> {
+        let Some(proxy) = target.proxy() else { return self.dial_hop(target, report).await };
         // What the hop to the proxy negotiated is not the origin's.
-        let hop = self.dial_hop(&Target::proxy_hop(proxy)).await.map_err(|e| e.reaching(proxy))?;
+        let hop = self.dial_hop(&Target::proxy_hop(proxy), report).await.map_err(|e| e.reaching(proxy))?;
         if target.is_forwarded() {
             return Ok(Dialed::plain(hop.io));
         }
@@ -390,7 +437,7 @@ impl<R: Runtime> Engine<R> {
             .await
             .map_err(Error::connect)?;
         if *target.scheme() == http::uri::Scheme::HTTPS {
-            self.tls(io, target).await
+            self.tls(io, target, report).await
         } else {
             Ok(Dialed::plain(io))
         }
@@ -398,21 +445,21 @@ impl<R: Runtime> Engine<R> {
 
     /// The transport to one hop, then TLS over it for an `https` hop of the
     /// built-in dialer (a custom connector's `Io` is used as it comes).
-    async fn dial_hop(&self, hop: &Target) -> Result<Dialed, Error> {
+    async fn dial_hop(&self, hop: &Target, report: &mut DialReport) -> Result<Dialed, Error> {
         let io = self
             .connector
-            .connect(&self.runtime, hop, self.config.happy_eyeballs_delay)
+            .connect(&self.runtime, hop, self.config.happy_eyeballs_delay, report)
             .await
             .map_err(Error::connect)?;
         if self.connector.is_built_in_tcp() && *hop.scheme() == http::uri::Scheme::HTTPS {
-            return self.tls(io, hop).await;
+            return self.tls(io, hop, report).await;
         }
         Ok(Dialed::plain(io))
     }
 
     /// A TLS session with `target`'s host over `io`, within the handshake timeout.
     #[cfg(feature = "rustls")]
-    async fn tls(&self, io: Box<dyn Io>, target: &Target) -> Result<Dialed, Error> {
+    async fn tls(&self, io: Box<dyn Io>, target: &Target, report: &mut DialReport) -> Result<Dialed, Error> {
         let Some(config) = self.config.tls.clone() else {
             return Err(Error::connect(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
@@ -420,11 +467,18 @@ impl<R: Runtime> Engine<R> {
             )));
         };
         let handshake = pin!(super::tls::handshake(io, config, target.host()));
-        let deadline = self.config.tls_handshake_timeout.and_then(|t| self.runtime.now().checked_add(t));
-        match with_deadline(&self.runtime, deadline, handshake).await {
+        let start = self.runtime.now();
+        report.emit(start, TraceEvent::TlsHandshakeStart);
+        let deadline = self.config.tls_handshake_timeout.and_then(|t| start.checked_add(t));
+        let result = with_deadline(&self.runtime, deadline, handshake).await;
+        let ok = matches!(result, Some(Ok(_)));
+        report.emit(self.runtime.now(), TraceEvent::TlsHandshakeDone { ok });
+        match result {
             Some(Ok(session)) => {
                 let tls = Some(Arc::new(session.info()));
-                Ok(Dialed { io: Box::new(session), tls })
+                let mut dialed = Dialed::plain(Box::new(session));
+                dialed.tls = tls;
+                Ok(dialed)
             }
             Some(Err(error)) => Err(Error::connect(error)),
             None => Err(Error::timeout(Timeout::TlsHandshake, false)),
@@ -432,7 +486,12 @@ impl<R: Runtime> Engine<R> {
     }
 
     #[cfg(not(feature = "rustls"))]
-    async fn tls(&self, _io: Box<dyn Io>, _target: &Target) -> Result<Dialed, Error> {
+    async fn tls(
+        &self,
+        _io: Box<dyn Io>,
+        _target: &Target,
+        _report: &mut DialReport,
+    ) -> Result<Dialed, Error> {
         Err(Error::connect(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "https needs the rustls feature, or a connector of your own",

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::net::SocketAddr;
 use std::pin::Pin;
 #[cfg(feature = "rustls")]
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::tls::TlsInfo;
 
 use super::runtime::{Io, Runtime, Sleep};
+use super::trace::DialTimes;
 use super::upgrade::Upgraded;
 use crate::conn::{Connection, Direction};
 
@@ -40,6 +42,12 @@ pub(crate) struct Dialed {
     /// What the TLS handshake with the origin negotiated.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<TlsInfo>>,
+    /// How long the dial's phases took, for the first response's `Timings`.
+    pub(crate) times: DialTimes,
+    /// The address connected to, over TCP.
+    pub(crate) peer: Option<SocketAddr>,
+    /// The connection's `tracing` span.
+    pub(crate) span: tracing::Span,
 }
 
 impl Dialed {
@@ -49,6 +57,9 @@ impl Dialed {
             io,
             #[cfg(feature = "rustls")]
             tls: None,
+            times: DialTimes::default(),
+            peer: None,
+            span: tracing::Span::none(),
         }
     }
 }
@@ -68,6 +79,11 @@ pub(crate) struct Conn {
     /// Given to each response, as Go's `Response.TLS`.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<TlsInfo>>,
+    pub(crate) dial_times: DialTimes,
+    pub(crate) peer: Option<SocketAddr>,
+    /// The `connection` span its exchanges are logged in (`Span::none()` unless a
+    /// subscriber wanted it when the connection was opened).
+    pub(crate) span: tracing::Span,
 }
 
 impl Conn {
@@ -79,6 +95,9 @@ impl Conn {
             io_error: None,
             #[cfg(feature = "rustls")]
             tls: dialed.tls,
+            dial_times: dialed.times,
+            peer: dialed.peer,
+            span: dialed.span,
         }
     }
 

@@ -34,6 +34,11 @@ impl<R: Runtime> Leased<R> {
         self.held.as_mut().map(|(_, conn)| conn)
     }
 
+    /// The lease; `None` only after `release`.
+    pub(crate) fn lease(&self) -> Option<&Lease> {
+        self.held.as_ref().map(|(lease, _)| lease)
+    }
+
     pub(crate) fn exchange(&self) -> Option<ExchangeId> {
         self.exchange
     }

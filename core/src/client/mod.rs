@@ -33,6 +33,7 @@ mod service;
 mod tasks;
 #[cfg(feature = "rustls")]
 mod tls;
+mod trace;
 mod tunnel;
 mod upgrade;
 mod upload;
@@ -50,14 +51,15 @@ pub use connect::{Connect, ConnectFuture, Target, dial_tcp};
 pub use decode::DecompressionLimit;
 pub use error::{BoxError, Error, Timeout};
 pub use full::{Empty, Full};
-pub use options::{InformationalCallback, OnInformational, RequestTimeout, Trace, TraceCallback, TraceEvent};
+pub use options::{InformationalCallback, OnInformational, RequestTimeout};
 pub use request_builder::{RequestBuilder, ResponseFuture};
 pub use runtime::{Io, Runtime, Sleep};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsError, TlsErrorKind, TlsInfo};
+pub use trace::{Timings, Trace, TraceCallback, TraceEvent};
 pub use upgrade::{Upgraded, upgrade};
 
-pub use crate::pool::PoolStats;
+pub use crate::pool::{Counts, Evictions, KeyStats, PoolStats, WaitHistogram};
 
 use config::ClientConfig;
 use connect::Connector;
@@ -167,9 +169,18 @@ impl<R: Runtime> Client<R> {
         RequestBuilder::new(self.clone(), method, url)
     }
 
-    /// Counts of idle, active, dialing and waiting connections, and totals.
+    /// Counts of idle, active, dialing and waiting connections now, and of
+    /// what happened since the client was built (dials, reuses, evictions by
+    /// reason, retries, pool waits with their histogram), across all hosts.
     pub fn pool_stats(&self) -> PoolStats {
         self.engine.stats()
+    }
+
+    /// [`pool_stats`](Self::pool_stats) for each host (each pool key: scheme,
+    /// host, port and proxy) the pool holds a connection or a waiter for.
+    /// A host's counts start when it was last unused (see [`KeyStats::counts`]).
+    pub fn pool_stats_by_host(&self) -> Vec<(Target, KeyStats)> {
+        self.engine.host_stats()
     }
 
     /// Closes every idle connection (Go's CloseIdleConnections); connections in

@@ -25,13 +25,13 @@ use super::body::Body;
 use super::engine::Engine;
 use super::error::{BoxError, Error};
 use super::full::Empty;
-use super::leased::Leased;
-use super::options::{Options, TraceEvent};
-use super::request::{hop, respond, route};
+use super::options::Options;
+use super::request::{Answer, hop, respond, route};
 use super::request_builder::ResponseFuture;
 use super::runtime::Runtime;
+use super::trace::TraceEvent;
 use super::upload::Upload;
-use crate::proto::{BodyKind, RequestHead, ResponseHead};
+use crate::proto::{RequestHead, ResponseHead};
 
 /// Hops the default policy follows before it fails (Go's and reqwest's).
 const DEFAULT_MAX_HOPS: usize = 10;
@@ -214,48 +214,43 @@ impl Redirects {
 /// [`follow`], boxed, and built out of line: a request that is not
 /// redirected carries neither its state nor its code.
 #[inline(never)]
-#[allow(clippy::too_many_arguments, reason = "the request's state, moved here whole")]
 pub(super) fn follow_boxed<R: Runtime>(
     engine: Arc<Engine<R>>,
     head: RequestHead,
     upload: Upload,
     options: Options,
     deadline: Option<Instant>,
-    leased: Leased<R>,
-    response: ResponseHead,
-    kind: BodyKind,
+    answer: Answer<R>,
 ) -> ResponseFuture<R> {
-    ResponseFuture::new(follow(engine, head, upload, options, deadline, leased, response, kind))
+    ResponseFuture::new(follow(engine, head, upload, options, deadline, answer))
 }
 
 /// A 3xx arrived for `head`: follows the redirects the policy allows and
 /// gives the response of the last hop.
-#[allow(clippy::too_many_arguments, reason = "the request's state, moved here whole")]
 async fn follow<R: Runtime>(
     engine: Arc<Engine<R>>,
     mut head: RequestHead,
     mut upload: Upload,
     options: Options,
     deadline: Option<Instant>,
-    mut leased: Leased<R>,
-    mut response: ResponseHead,
-    mut kind: BodyKind,
+    mut answer: Answer<R>,
 ) -> Result<Response<Body<R>>, Error> {
     let policy = &engine.config.redirect;
     let mut urls = vec![head.uri.clone()];
+    let start = answer.timings.start;
     loop {
-        let status = response.status();
-        let next = match next_hop(policy, status, &head, &response, &urls, &mut upload)? {
+        let status = answer.response.status();
+        let next = match next_hop(policy, status, &head, &answer.response, &urls, &mut upload)? {
             Some(next) => next,
-            None => return respond(&head, leased, response, kind, upload, options, deadline, urls),
+            None => return respond(&head, answer, upload, options, deadline, urls),
         };
         options.trace_with(|| TraceEvent::Redirect { status, location: next.uri.clone() });
         // The redirect's own body, read out so its connection is reused; one
         // past the limit fails and is dropped, which closes the connection.
         let placeholder = Upload::new(Empty, 0);
         let body = Body::new(
-            leased,
-            kind,
+            answer.leased,
+            answer.kind,
             placeholder,
             options.clone(),
             deadline,
@@ -269,7 +264,8 @@ async fn follow<R: Runtime>(
         rewrite(&mut head, next);
         let target = route(&engine, &mut head)?;
         urls.push(head.uri.clone());
-        (leased, response, kind) = hop(&engine, &target, &head, &mut upload, &options, deadline).await?;
+        answer = hop(&engine, &target, &head, &mut upload, &options, deadline).await?;
+        answer.timings.redirects = answer.timings.start.saturating_duration_since(start);
     }
 }
 

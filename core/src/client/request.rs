@@ -6,11 +6,12 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::header::{CONNECTION, PROXY_AUTHORIZATION, UPGRADE};
 use http::uri::Scheme;
 use http::{HeaderValue, Method, Request, Response, Uri};
+use tracing::Instrument;
 
 use super::body::Body;
 use super::connect::Target;
@@ -18,9 +19,10 @@ use super::engine::{Engine, with_deadline};
 use super::error::{BoxError, Error, Timeout};
 use super::io::Timer;
 use super::leased::Leased;
-use super::options::{Options, TraceEvent};
+use super::options::Options;
 use super::redirect::{self, Redirects};
 use super::runtime::Runtime;
+use super::trace::{Timings, TraceEvent, enter};
 use super::upgrade::Pending;
 use super::upload::Upload;
 use crate::conn::retry::classify;
@@ -48,10 +50,10 @@ where
     B::Error: Into<BoxError>,
 {
     let (mut parts, body) = request.into_parts();
-    let options = Options::take(&mut parts.extensions);
+    let mut options = Options::take(&mut parts.extensions);
+    let start = engine.runtime.now();
     // A timeout too long for an `Instant` (`Duration::MAX`) is no deadline.
-    let deadline =
-        options.timeout.or(engine.config.total_timeout).and_then(|t| engine.runtime.now().checked_add(t));
+    let deadline = options.timeout.or(engine.config.total_timeout).and_then(|t| start.checked_add(t));
     let connect = parts.method == Method::CONNECT;
     // A request that asks to switch protocols keeps its `Connection:
     // upgrade` (a server ignores `Upgrade` not named there); the pool never
@@ -75,8 +77,15 @@ where
         target_form: TargetForm::Origin,
     };
     let target = route(&engine, &mut head);
+    options.span = tracing::debug_span!(
+        target: "roundtrip",
+        "request",
+        method = %head.method,
+        host = target.as_ref().map_or("", |t| t.host()),
+        attempt = tracing::field::Empty,
+    );
     let upload = Upload::new(body, engine.config.retry_buffer);
-    attempts(engine, target, head, upload, options, deadline)
+    attempts(engine, target, head, upload, options, start, deadline)
 }
 
 /// Where `head` goes, with the request-target form and proxy credentials
@@ -126,6 +135,7 @@ async fn attempts<R: Runtime>(
     head: RequestHead,
     mut upload: Upload,
     options: Options,
+    start: Instant,
     deadline: Option<Instant>,
 ) -> Result<Response<Body<R>>, Error> {
     let target = match target {
@@ -133,8 +143,9 @@ async fn attempts<R: Runtime>(
         Err(error) => return Err(error),
     };
     // `hop`'s body, written out: one generator less on the hot path.
-    let (leased, response, kind) = {
-        let tries = pin!(tries(&engine, target, &head, &mut upload, &options));
+    let answer = {
+        let tries = tries(&engine, target, &head, &mut upload, &options, start);
+        let tries = pin!(tries.instrument(options.span.clone()));
         match deadline {
             None => tries.await?,
             Some(_) => with_deadline(&engine.runtime, deadline, tries)
@@ -142,11 +153,10 @@ async fn attempts<R: Runtime>(
                 .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
         }
     };
-    options.trace(TraceEvent::ResponseHead);
-    if response.status().is_redirection() && engine.config.redirect.follows_any() {
-        return redirect::follow_boxed(engine, head, upload, options, deadline, leased, response, kind).await;
+    if answer.response.status().is_redirection() && engine.config.redirect.follows_any() {
+        return redirect::follow_boxed(engine, head, upload, options, deadline, answer).await;
     }
-    respond(&head, leased, response, kind, upload, options, deadline, Vec::new())
+    respond(&head, answer, upload, options, deadline, Vec::new())
 }
 
 /// One request to its response head within `deadline`: checkout, exchange,
@@ -158,16 +168,23 @@ pub(super) async fn hop<R: Runtime>(
     upload: &mut Upload,
     options: &Options,
     deadline: Option<Instant>,
-) -> Result<(Leased<R>, ResponseHead, BodyKind), Error> {
-    let tries = pin!(tries(engine, target, head, upload, options));
-    let outcome = match deadline {
-        None => tries.await?,
+) -> Result<Answer<R>, Error> {
+    let start = engine.runtime.now();
+    let tries = pin!(tries(engine, target, head, upload, options, start).instrument(options.span.clone()));
+    match deadline {
+        None => tries.await,
         Some(_) => with_deadline(&engine.runtime, deadline, tries)
             .await
-            .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
-    };
-    options.trace(TraceEvent::ResponseHead);
-    Ok(outcome)
+            .unwrap_or(Err(Error::timeout(Timeout::Total, true))),
+    }
+}
+
+/// A final response head, with the connection it came on.
+pub(super) struct Answer<R: Runtime> {
+    pub(super) leased: Leased<R>,
+    pub(super) response: ResponseHead,
+    pub(super) kind: BodyKind,
+    pub(super) timings: Timings,
 }
 
 /// The response for the caller: its body streams from the connection, or
@@ -179,15 +196,13 @@ pub(super) async fn hop<R: Runtime>(
 pub(super) fn respond<R: Runtime>(
     #[cfg_attr(not(feature = "gzip"), allow(unused_variables, reason = "decoding reads the request"))]
     request: &RequestHead,
-    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS reads the connection"))]
-    mut leased: Leased<R>,
-    response: ResponseHead,
-    kind: BodyKind,
+    answer: Answer<R>,
     upload: Upload,
     options: Options,
     deadline: Option<Instant>,
     urls: Vec<Uri>,
 ) -> Result<Response<Body<R>>, Error> {
+    let Answer { mut leased, response, kind, timings } = answer;
     #[cfg(feature = "rustls")]
     let tls = leased.conn().and_then(|conn| conn.tls.clone());
     let switched =
@@ -211,6 +226,7 @@ pub(super) fn respond<R: Runtime>(
         )
     };
     let mut response = response.into_response(body).map_err(|e| Error::protocol(e, true))?;
+    response.extensions_mut().insert(timings);
     // The body is no longer what these described (Go drops both too).
     #[cfg(feature = "gzip")]
     if decoding {
@@ -237,31 +253,55 @@ async fn tries<R: Runtime>(
     head: &RequestHead,
     upload: &mut Upload,
     options: &Options,
-) -> Result<(Leased<R>, ResponseHead, BodyKind), Error> {
+    start: Instant,
+) -> Result<Answer<R>, Error> {
     let mut retries = 0;
     loop {
-        let checked = engine.checkout(target).await?;
-        let event = TraceEvent::GotConnection {
-            reused: checked.lease.was_reused(),
-            idle_for: checked.lease.idle_for(),
-            waited: checked.waited,
+        options.span.record("attempt", retries + 1);
+        let checked = engine.checkout(target, options.trace.as_ref()).await?;
+        let reused = checked.lease.was_reused();
+        let [dns, connect, tls] = if reused { [None; 3] } else { checked.conn.dial_times.phases() };
+        let mut timings = Timings {
+            start,
+            redirects: Duration::ZERO,
+            got_connection: checked.at.saturating_duration_since(start),
+            dns,
+            connect,
+            tls,
+            head_written: Duration::ZERO,
+            first_byte: Duration::ZERO,
+            response_head: Duration::ZERO,
         };
+        let (idle_for, waited, peer) = (checked.lease.idle_for(), checked.waited, checked.conn.peer);
         // Held before the callback runs, so a panicking callback still frees the slot.
         let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
-        options.trace(event);
-        match exchange(&mut leased, head, upload, options).await {
-            Ok((response, kind)) => return Ok((leased, response, kind)),
+        options.trace(TraceEvent::GotConnection { reused, idle_for, waited, peer });
+        match exchange(&mut leased, head, upload, options, &mut timings).await {
+            Ok((response, kind)) => {
+                options.trace(TraceEvent::ResponseHead { status: response.status() });
+                return Ok(Answer { leased, response, kind, timings });
+            }
             Err(Failure::Final(error)) => return Err(error),
             Err(Failure::Exchange(error)) => {
-                let io = leased.conn().and_then(|conn| conn.take_io_error());
-                drop(leased);
+                let mut io = None;
+                if let Some(conn) = leased.conn() {
+                    io = conn.take_io_error();
+                    if let Some(reason) = conn.proto.close_reason() {
+                        options.trace(TraceEvent::ConnectionClosed { reason });
+                    }
+                }
                 let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
                 tracing::debug!(%error, ?decision, "request attempt failed");
                 if decision.should_retry() && retries < engine.config.max_retries && upload.rewind() {
                     retries += 1;
-                    options.trace(TraceEvent::Retry);
+                    if let Some(lease) = leased.lease() {
+                        engine.record_retry(lease);
+                    }
+                    drop(leased);
+                    options.trace_with(|| TraceEvent::Retry { error });
                     continue;
                 }
+                drop(leased);
                 return Err(Error::exchange(error, io));
             }
         }
@@ -274,13 +314,15 @@ async fn exchange<R: Runtime>(
     head: &RequestHead,
     upload: &mut Upload,
     options: &Options,
+    timings: &mut Timings,
 ) -> Result<(ResponseHead, BodyKind), Failure> {
     let runtime = leased.engine().runtime.clone();
     let conn = leased.conn().ok_or(Failure::Final(Error::canceled(false)))?;
-    let id = conn
-        .proto
-        .send_request(head, upload.length())
-        .map_err(|e| Failure::Final(Error::invalid_request(e)))?;
+    let sent = {
+        let _entered = enter(&conn.span);
+        conn.proto.send_request(head, upload.length())
+    };
+    let id = sent.map_err(|e| Failure::Final(Error::invalid_request(e)))?;
     options.trace_with(|| TraceEvent::RequestHeadBytes(conn.queued(runtime.now())));
     leased.set_exchange(id);
     let mut timer = Timer::default();
@@ -290,6 +332,7 @@ async fn exchange<R: Runtime>(
         let Some(conn) = leased.conn() else {
             return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
         };
+        let _entered = enter(&conn.span);
         let now = runtime.now();
         loop {
             // Events first, so a body allowed at once goes out with its head
@@ -297,7 +340,11 @@ async fn exchange<R: Runtime>(
             // and the I/O below can produce more.
             while let Some(event) = conn.proto.poll_event() {
                 match event {
-                    Event::HeadSent { .. } => options.trace(TraceEvent::HeadWritten),
+                    Event::HeadSent { .. } => {
+                        timings.head_written = runtime.now().saturating_duration_since(timings.start);
+                        options.trace(TraceEvent::HeadWritten);
+                    }
+                    Event::RequestSent { .. } => options.trace(TraceEvent::RequestWritten),
                     Event::BodyAllowed { reason, .. } => {
                         body_allowed = true;
                         if reason == BodyAllowed::Continue {
@@ -306,8 +353,10 @@ async fn exchange<R: Runtime>(
                     }
                     Event::Informational { head, .. } => {
                         if !std::mem::replace(&mut first_byte, true) {
+                            timings.first_byte = runtime.now().saturating_duration_since(timings.start);
                             options.trace(TraceEvent::FirstByte);
                         }
+                        options.trace(TraceEvent::Informational { status: head.status() });
                         options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
                         if let (Some(callback), Ok(response)) =
                             (&options.on_informational, head.into_response(()))
@@ -316,7 +365,9 @@ async fn exchange<R: Runtime>(
                         }
                     }
                     Event::Response { head, body, .. } => {
+                        timings.response_head = runtime.now().saturating_duration_since(timings.start);
                         if !first_byte {
+                            timings.first_byte = timings.response_head;
                             options.trace(TraceEvent::FirstByte);
                         }
                         options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));

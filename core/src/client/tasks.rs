@@ -19,11 +19,18 @@ use super::engine::{Engine, Reaper};
 use super::error::Error;
 use super::io::Timer;
 use super::runtime::Runtime;
+use super::trace::{DialReport, Trace};
 use crate::pool::DialId;
 
 /// A task the pool's actions call for, started once the lock is released.
 pub(super) enum Task {
-    Dial { dial: DialId, target: Target, abort: Arc<Abort> },
+    /// `trace`: the request's that started it, which hears its phases.
+    Dial {
+        dial: DialId,
+        target: Target,
+        abort: Arc<Abort>,
+        trace: Option<Trace>,
+    },
     Reaper,
 }
 
@@ -47,7 +54,9 @@ pub(super) fn start<R: Runtime>(engine: &Arc<Engine<R>>, tasks: Vec<Task>) {
     for task in tasks {
         let engine = engine.clone();
         spawns.push(match task {
-            Task::Dial { dial, target, abort } => Box::new(move || spawn_dial(&engine, dial, target, abort)),
+            Task::Dial { dial, target, abort, trace } => {
+                Box::new(move || spawn_dial(&engine, dial, target, abort, trace))
+            }
             Task::Reaper => Box::new(move || spawn_reaper(&engine)),
         });
     }
@@ -79,7 +88,13 @@ pub(super) fn start<R: Runtime>(engine: &Arc<Engine<R>>, tasks: Vec<Task>) {
     }
 }
 
-fn spawn_dial<R: Runtime>(engine: &Arc<Engine<R>>, dial: DialId, target: Target, abort: Arc<Abort>) {
+fn spawn_dial<R: Runtime>(
+    engine: &Arc<Engine<R>>,
+    dial: DialId,
+    target: Target,
+    abort: Arc<Abort>,
+    trace: Option<Trace>,
+) {
     let on_drop = engine.clone();
     let abandoned = Unfinished::new(move || {
         let error = std::io::Error::other(
@@ -88,21 +103,34 @@ fn spawn_dial<R: Runtime>(engine: &Arc<Engine<R>>, dial: DialId, target: Target,
         on_drop.dial_done(dial, Err(Error::connect(error)));
     });
     let engine = engine.clone();
-    engine.runtime.clone().spawn(async move {
-        let result = {
-            let mut open = pin!(engine.open(&target));
-            poll_fn(|cx| match abort.poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(Error::canceled(false))),
-                Poll::Pending => open.as_mut().poll(cx),
-            })
-            .await
-        };
-        if let Err(error) = &result {
-            tracing::debug!(%target, %error, "dial failed");
-        }
-        abandoned.disarm();
-        engine.dial_done(dial, result);
-    });
+    let span = tracing::debug_span!(target: "roundtrip", "dial", %target);
+    engine.runtime.clone().spawn(tracing::Instrument::instrument(
+        async move {
+            let mut report = DialReport::new(trace);
+            let result = {
+                let mut open = pin!(engine.open(&target, &mut report));
+                poll_fn(|cx| match abort.poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(Error::canceled(false))),
+                    Poll::Pending => open.as_mut().poll(cx),
+                })
+                .await
+            };
+            let result = result.map(|mut dialed| {
+                (dialed.times, dialed.peer) = (report.times, report.peer);
+                // Made here, not under the pool's lock: a subscriber runs code.
+                dialed.span = tracing::debug_span!(
+                    target: "roundtrip", parent: None, "connection", dial = dial.index(), peer = ?dialed.peer
+                );
+                dialed
+            });
+            if let Err(error) = &result {
+                tracing::debug!(%target, %error, "dial failed");
+            }
+            abandoned.disarm();
+            engine.dial_done(dial, result);
+        },
+        span,
+    ));
 }
 
 fn spawn_reaper<R: Runtime>(engine: &Arc<Engine<R>>) {

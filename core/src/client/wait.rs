@@ -40,8 +40,9 @@ impl<R: Runtime> Future for WaitForConn<R> {
                 Some(Waiter::Served(lease, conn)) => {
                     drop(st);
                     this.waiter = None;
-                    let waited = this.engine.runtime.now().saturating_duration_since(this.since);
-                    return Poll::Ready(Ok(CheckedOut { lease, conn, waited }));
+                    let at = this.engine.runtime.now();
+                    let waited = at.saturating_duration_since(this.since);
+                    return Poll::Ready(Ok(CheckedOut { lease, conn, waited, at }));
                 }
                 Some(Waiter::Failed(error)) => {
                     drop(st);

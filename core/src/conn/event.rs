@@ -33,6 +33,11 @@ pub enum Event {
         /// The exchange.
         id: ExchangeId,
     },
+    /// Every byte of the request, head and body, has been handed to the socket.
+    RequestSent {
+        /// The exchange.
+        id: ExchangeId,
+    },
     /// The request body may be sent now with `send_data` and `finish`.
     BodyAllowed {
         /// The exchange.

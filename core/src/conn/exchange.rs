@@ -190,6 +190,7 @@ impl Exchange {
         }
         if !self.request_written && self.request_end.is_some_and(|end| written >= end) {
             self.request_written = true;
+            shared.events.push_back(Event::RequestSent { id: self.id });
             if let (Recv::Head(_), Some(timeout)) = (&self.recv, shared.config.response_head_timeout) {
                 shared.timers.start(Timer::ResponseHead, now, timeout);
             }

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::list::{IndexList, Link, Linked};
+use super::stats::Counts;
 
 /// Everything the pool tracks for one key. Lives in a slot of `Pool::key_states` and is
 /// recycled through a free list once the key has nothing counted and nobody waiting (Go
@@ -23,6 +24,8 @@ pub(crate) struct KeyState<K> {
     pub(crate) waiting: IndexList<WaiterList>,
     /// The waiters queued for a dial slot, oldest first (Go `connsPerHostWait[key]`).
     pub(crate) dial_wait: IndexList<WaiterList>,
+    /// Cumulative counts since the key was last unused.
+    pub(crate) counts: Counts,
 }
 
 impl<K> KeyState<K> {
@@ -35,6 +38,7 @@ impl<K> KeyState<K> {
             idle: IndexList::new(ConnList::KeyIdle),
             waiting: IndexList::new(WaiterList::Waiting),
             dial_wait: IndexList::new(WaiterList::DialWait),
+            counts: Counts::default(),
         }
     }
 

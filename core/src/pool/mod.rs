@@ -97,7 +97,7 @@ use transitions::Returned;
 pub use action::{Checkout, ConnId, DialId, EvictReason, Lease, PoolAction, WaitFailure, WaiterId};
 pub use config::PoolConfig;
 pub use dial::{AllAttemptsFailed, AttemptId, DialAction, HappyEyeballs};
-pub use stats::{KeyStats, PoolStats};
+pub use stats::{Counts, Evictions, KeyStats, PoolStats, WaitHistogram};
 
 use entries::{Conn, ConnList, ConnState, Dial, KeyState, Started, Waiter, WaiterList};
 use list::IndexList;
@@ -156,8 +156,8 @@ pub struct Pool<K: Clone + Eq + Hash> {
     /// `close_idle` was called and no checkout came since (Go `closeIdle`).
     closing_idle: bool,
     actions: VecDeque<PoolAction<K>>,
-    /// Cumulative counters; the live counts are filled in by `stats()`.
-    counters: PoolStats,
+    /// Cumulative counts across keys; the live ones are read off the lists by `stats()`.
+    counters: Counts,
 }
 
 impl<K: Clone + Eq + Hash> Pool<K> {
@@ -178,7 +178,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             started: IndexList::new(Started),
             closing_idle: false,
             actions: VecDeque::new(),
-            counters: PoolStats::default(),
+            counters: Counts::default(),
         }
     }
 
@@ -350,7 +350,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             dialing: self.dials.len(),
             waiting: self.waiters.len(),
             keys: self.keys.len(),
-            ..self.counters
+            counts: self.counters,
         }
     }
 
@@ -365,7 +365,21 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             dialing: state.dialing,
             waiting: state.waiting.len(),
             waiting_for_slot: state.dial_wait.len(),
+            counts: state.counts,
         })
+    }
+
+    /// Counts for every key the pool holds anything for.
+    pub fn all_key_stats(&self) -> impl Iterator<Item = (&K, KeyStats)> + '_ {
+        self.keys.iter().filter_map(|(key, _)| Some((key, self.key_stats(key)?)))
+    }
+
+    /// Counts a request sent again after its connection (`lease`) failed;
+    /// call before the lease is released, while the key is still known.
+    pub fn record_retry(&mut self, lease: &Lease) {
+        if let Some(index) = self.conns.resolve(lease.conn().index, lease.conn().generation) {
+            self.count(self.conns[index].key, |c| c.retries += 1);
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use super::entries::{Conn, ConnState, Dial, KeyState, Waiter};
+use super::stats::Counts;
 use super::{
     Checkout, ConnId, DialId, EvictReason, Lease, Pool, PoolAction, WaitFailure, WaiterId, deadline,
 };
@@ -65,9 +66,16 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             return;
         }
         if let Some(key) = state.key.take() {
+            state.counts = Counts::default();
             self.keys.remove(&key);
             self.free_keys.push(slot);
         }
+    }
+
+    /// Counts an event in total and for the key in `slot`.
+    pub(super) fn count(&mut self, slot: u32, add: impl Fn(&mut Counts)) {
+        add(&mut self.counters);
+        add(&mut self.key_states[slot as usize].counts);
     }
 
     /// Starts a dial for `owner`, whose key slot already counts it.
@@ -81,7 +89,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
         self.started.push_back(&mut self.dials, index);
         self.waiters[owner].dial = Some(index);
         self.key_states[slot as usize].dialing += 1;
-        self.counters.dials += 1;
+        self.count(slot, |c| c.dials += 1);
         let dial = DialId { index, generation };
         self.emit(PoolAction::StartDial { dial, key });
     }
@@ -173,7 +181,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
         let Some(record) = self.dials.remove(index) else {
             return false;
         };
-        self.counters.dial_failures += 1;
+        self.count(record.key, |c| c.dial_failures += 1);
         self.key_states[record.key as usize].dialing -= 1;
         if let Some(owner) = record.owner {
             self.waiters[owner].dial = None;
@@ -267,7 +275,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     pub(super) fn lease(&mut self, conn: u32, idle_for: Option<Duration>) -> Lease {
         let requests_served = self.conns[conn].requests_served;
         if requests_served > 0 {
-            self.counters.reuses += 1;
+            self.count(self.conns[conn].key, |c| c.reuses += 1);
         }
         Lease {
             conn: ConnId { index: conn, generation: self.conns.generation(conn) },
@@ -292,10 +300,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
         self.by_age.remove(&mut self.conns, conn);
         self.conns.remove(conn);
         if let Some(reason) = reason {
-            match reason {
-                EvictReason::IdleTimeout | EvictReason::Lifetime => self.counters.expiries += 1,
-                _ => self.counters.evictions += 1,
-            }
+            self.count(slot, |c| c.evicted(reason));
             let conn = ConnId { index: conn, generation };
             self.emit(PoolAction::Close { conn, reason });
         } else {
@@ -308,10 +313,9 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     /// Serves `waiter` with `conn` (Go `tryDeliver` succeeding).
     fn deliver(&mut self, now: Instant, waiter: u32, conn: u32, idle_for: Option<Duration>) {
         let generation = self.waiters.generation(waiter);
-        let since = self.waiters[waiter].since;
+        let (since, slot) = (self.waiters[waiter].since, self.waiters[waiter].key);
         self.remove_waiter(waiter);
-        self.counters.waits += 1;
-        self.counters.total_wait_time += now.saturating_duration_since(since);
+        self.count(slot, |c| c.waited(now.saturating_duration_since(since)));
         let lease = self.lease(conn, idle_for);
         let waiter = WaiterId { index: waiter, generation };
         self.emit(PoolAction::Deliver { waiter, lease });
@@ -363,7 +367,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
                 break;
             }
             let slot = self.waiters[waiter].key;
-            self.counters.wait_timeouts += 1;
+            self.count(slot, |c| c.wait_timeouts += 1);
             self.fail(waiter, WaitFailure::Timeout);
             self.forget_key_if_unused(slot);
         }

@@ -168,6 +168,7 @@ impl Script {
 pub(crate) fn summary(event: &Event) -> String {
     match event {
         Event::HeadSent { .. } => "HeadSent".into(),
+        Event::RequestSent { .. } => "RequestSent".into(),
         Event::BodyAllowed { reason, .. } => format!("BodyAllowed {reason:?}"),
         Event::Informational { head, .. } => format!("Informational {}", head.status().as_u16()),
         Event::Response { head, body, .. } => format!("Response {} {body:?}", head.status().as_u16()),

@@ -161,7 +161,7 @@ impl Summary {
     /// Connections opened: dials that succeeded (a failed dial is an error,
     /// not a connection).
     fn opened(&self) -> u64 {
-        self.pool.dials.saturating_sub(self.pool.dial_failures)
+        self.pool.counts.dials.saturating_sub(self.pool.counts.dial_failures)
     }
 
     /// TLS handshakes: one per connection opened to an https target.
@@ -170,7 +170,7 @@ impl Summary {
     }
 
     fn reuse_rate(&self) -> f64 {
-        if self.requests == 0 { 0.0 } else { self.pool.reuses as f64 / self.requests as f64 }
+        if self.requests == 0 { 0.0 } else { self.pool.counts.reuses as f64 / self.requests as f64 }
     }
 
     pub(crate) fn text(&self) -> String {
