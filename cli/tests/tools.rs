@@ -55,6 +55,9 @@ fn load_prints_a_readable_summary() {
         "Status codes:  200: 100",
         "Errors:        none",
         "Connections:   2 opened",
+        "Phases (ms):   connection ",
+        "Dials (ms):    2 by requests, connect ",
+        "Pool waits:    2 (p50 <= ",
     ] {
         assert!(stdout.contains(line), "{line:?} missing in\n{stdout}");
     }
@@ -406,6 +409,21 @@ fn fetch_follows_redirects_only_with_dash_l() {
     assert_eq!((code, stdout.as_str()), (0, "here"), "{stderr}");
     assert!(stderr.contains("301 redirect to http://127.0.0.1:"), "{stderr}");
     assert!(stderr.contains("> GET /new HTTP/1.1"), "{stderr}");
+
+    // curl's -w variables, the timings among them (their values are not
+    // compared: a timing is never asserted).
+    let format =
+        "%{http_code} %{num_redirects} %{url_effective} %{size_download} %{remote_ip} %{time_total}\\n";
+    let (code, stdout, stderr) = run(tool("fetch").args([old.as_str(), "-L", "-w", format]));
+    assert_eq!(code, 0, "{stderr}");
+    let fields: Vec<&str> = stdout.strip_prefix("here").unwrap_or(&stdout).split_whitespace().collect();
+    assert_eq!(
+        fields[..5],
+        ["200", "1", server.url("/new").to_string().as_str(), "4", "127.0.0.1"],
+        "{stdout}"
+    );
+    assert!(fields[5].parse::<f64>().is_ok_and(|t| t > 0.0), "{stdout}");
+    assert!(stdout.ends_with('\n'), "\\n is a newline: {stdout:?}");
 
     let looping = server.url("/loop").to_string();
     let (code, _, stderr) = run(tool("fetch").args([looping.as_str(), "-L", "--max-redirs", "2"]));

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use roundtrip::client::{Error, PoolStats};
+use roundtrip::client::{Error, PoolStats, Timings};
 use roundtrip::http::Uri;
 
 use crate::args::Plan;
@@ -27,6 +27,45 @@ pub(crate) struct Stats {
     cut: u64,
     /// A request was started and not yet counted.
     in_flight: bool,
+    phases: Phases,
+}
+
+/// Where the time of successful requests went, summed (a sum per phase
+/// costs the hot loop next to nothing; the summary prints the means).
+#[derive(Default)]
+struct Phases {
+    /// Until the request had a connection: a pool wait, or a dial.
+    got_connection: Duration,
+    /// From then until the head was written.
+    write: Duration,
+    /// From the head written to the first response byte: the server's time.
+    wait: Duration,
+    /// Dials by this run's requests: their count, connect and TLS times.
+    dials: u64,
+    connect: Duration,
+    tls: Duration,
+}
+
+impl Phases {
+    fn add(&mut self, t: &Timings) {
+        self.got_connection += t.got_connection;
+        self.write += t.head_written.saturating_sub(t.got_connection);
+        self.wait += t.first_byte.saturating_sub(t.head_written);
+        if let Some(connect) = t.connect {
+            self.dials += 1;
+            self.connect += connect + t.dns.unwrap_or_default();
+            self.tls += t.tls.unwrap_or_default();
+        }
+    }
+
+    fn merge(&mut self, other: &Phases) {
+        self.got_connection += other.got_connection;
+        self.write += other.write;
+        self.wait += other.wait;
+        self.dials += other.dials;
+        self.connect += other.connect;
+        self.tls += other.tls;
+    }
 }
 
 impl Default for Stats {
@@ -45,6 +84,7 @@ impl Stats {
             requests: 0,
             cut: 0,
             in_flight: false,
+            phases: Phases::default(),
         }
     }
 
@@ -53,8 +93,11 @@ impl Stats {
         self.in_flight = true;
     }
 
-    pub(crate) fn response(&mut self, status: u16, bytes: u64, latency: Duration) {
+    pub(crate) fn response(&mut self, status: u16, bytes: u64, latency: Duration, timings: Option<&Timings>) {
         self.in_flight = false;
+        if let Some(t) = timings {
+            self.phases.add(t);
+        }
         self.requests += 1;
         self.bytes += bytes;
         *self.statuses.entry(status).or_default() += 1;
@@ -91,6 +134,7 @@ impl Stats {
         }
         self.bytes += other.bytes;
         self.requests += other.requests;
+        self.phases.merge(&other.phases);
     }
 }
 
@@ -209,9 +253,13 @@ impl Summary {
             );
         }
         let handshakes = if self.is_tls() { " (each a TLS handshake)" } else { "" };
+        let retries = match self.pool.counts.retries {
+            0 => String::new(),
+            n => format!(", {n} retried on a new connection"),
+        };
         let _ = writeln!(
             out,
-            "Connections:   {} opened{handshakes}, reuse rate {:.2}%",
+            "Connections:   {} opened{handshakes}, reuse rate {:.2}%{retries}",
             self.opened(),
             self.reuse_rate() * 100.0
         );
@@ -226,6 +274,7 @@ impl Summary {
                 self.stats.latency.max() as f64 / 1000.0
             );
             out.push_str(&self.histogram());
+            out.push_str(&self.phases());
         }
         let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         let _ = writeln!(
@@ -239,6 +288,50 @@ impl Summary {
         for (i, (kind, (n, first))) in self.stats.errors.iter().enumerate() {
             let label = if i == 0 { "Errors:" } else { "" };
             let _ = writeln!(out, "{label:<15}{kind}: {n} (first: {first})");
+        }
+        out
+    }
+
+    /// The mean time of each phase of a successful request, and of the dials.
+    fn phases(&self) -> String {
+        let p = &self.stats.phases;
+        let ok = self.stats.latency.len().max(1) as f64;
+        let mean = |d: Duration, n: f64| d.as_secs_f64() * 1000.0 / n.max(1.0);
+        let mut out = format!(
+            "Phases (ms):   connection {:.3}  write {:.3}  server {:.3}  (means; body read after)\n",
+            mean(p.got_connection, ok),
+            mean(p.write, ok),
+            mean(p.wait, ok),
+        );
+        if p.dials > 0 {
+            let tls = if self.is_tls() {
+                format!("  TLS {:.3}", mean(p.tls, p.dials as f64))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "Dials (ms):    {} by requests, connect {:.3}{tls}",
+                p.dials,
+                mean(p.connect, p.dials as f64)
+            );
+        }
+        let waits = &self.pool.counts.wait_histogram;
+        if let (Some(p50), Some(p99)) = (waits.quantile(0.5), waits.quantile(0.99)) {
+            let ms = |d: Duration| {
+                if d == Duration::MAX {
+                    "longer".to_owned()
+                } else {
+                    format!("{:.3}", d.as_secs_f64() * 1000.0)
+                }
+            };
+            let _ = writeln!(
+                out,
+                "Pool waits:    {} (p50 <= {} ms, p99 <= {} ms)",
+                self.pool.counts.waits,
+                ms(p50),
+                ms(p99)
+            );
         }
         out
     }
@@ -276,7 +369,7 @@ impl Summary {
             concat!(
                 "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
                 "\"cpu_s\":{},\"connections\":{},\"handshakes\":{},\"cancelled\":{},\"interrupted\":{},",
-                "\"reuse_rate\":{:.4},",
+                "\"reuse_rate\":{:.4},\"retries\":{},",
                 "\"latency_ms\":{{\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"max\":{:.3}}},",
                 "\"status\":{{{}}},\"error_kinds\":{{{}}}}}"
             ),
@@ -290,6 +383,7 @@ impl Summary {
             self.stats.cut,
             self.interrupted,
             self.reuse_rate(),
+            self.pool.counts.retries,
             self.percentile_ms(0.5),
             self.percentile_ms(0.9),
             self.percentile_ms(0.99),

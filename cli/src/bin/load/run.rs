@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip::client::{Client, ClientBuilder, Full, RequestTimeout, Runtime, Timeout};
+use roundtrip::client::{Client, ClientBuilder, Full, RequestTimeout, Runtime, Timeout, Timings};
 use roundtrip::http::{Request, Uri};
 use roundtrip::http_body::Body as _;
 
@@ -179,6 +179,7 @@ async fn requests<R: Runtime>(
         match client.request(request).await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let timings = response.extensions().get::<Timings>().copied();
                 let mut body = response.into_body();
                 let mut bytes = 0u64;
                 // `http_body`'s poll, not `Body::chunk`: this loop is what the
@@ -191,7 +192,7 @@ async fn requests<R: Runtime>(
                     }
                 };
                 match outcome {
-                    Ok(()) => stats.response(status, bytes, started.elapsed()),
+                    Ok(()) => stats.response(status, bytes, started.elapsed(), timings.as_ref()),
                     Err(e) if cut(&e) => stats.cut(),
                     Err(e) => stats.error(&e),
                 }
