@@ -12,6 +12,8 @@ included) per request; the table gives the median and the min-max.
     python3 bench/compare.py --scenarios S1 --runs 5
     python3 bench/compare.py --quick          # a tenth of the requests
     python3 bench/compare.py --tls            # S1, S2, S5 over TLS 1.3 (no floors)
+    python3 bench/compare.py --scenarios S1 --runs 5 --baseline /tmp/load-old --with-trace
+                                              # A/B: an older `load` and a no-op trace, same run
 
 With --tls, nginx also listens with TLS 1.3 on a second port, with a leaf
 certificate for 127.0.0.1 and localhost signed by a CA made for the run
@@ -242,7 +244,15 @@ def main():
     parser.add_argument("--save", metavar="FILE", help="also write every run's figures as JSON")
     parser.add_argument("--tls", action="store_true",
                         help="over TLS 1.3 to nginx (no floors; load built with --features rustls)")
+    parser.add_argument("--baseline", metavar="LOAD",
+                        help="also run this `load` binary (an older build) as 'roundtrip (baseline)'")
+    parser.add_argument("--with-trace", action="store_true",
+                        help="also run `load --trace`: a trace callback on every request that only counts")
     args = parser.parse_args()
+    if args.baseline:
+        CLIENTS["roundtrip (baseline)"] = [os.path.abspath(args.baseline), "--json"]
+    if args.with_trace:
+        CLIENTS["roundtrip (no-op trace)"] = [os.path.join(TARGET, "load"), "--json", "--trace"]
     scenarios = [s.strip() for s in (args.scenarios or ("S1,S2,S5" if args.tls else "S1,S2,S3,S4,S5")).split(",")]
     clients = {c: command for c, command in CLIENTS.items() if not (args.tls and is_floor(c))}
     if not args.no_build:
@@ -292,6 +302,12 @@ def main():
                   f"{max(r['opened'] for r in runs)} | {sum(r['errors'] for r in runs)} | "
                   f"{ratio(client, 'hyper-util (mt, 1 worker)'):.2f} | "
                   f"{'-' if args.tls else format(ratio(client, floor_of(client)), '.2f')} |")
+    for scenario in scenarios:
+        for other in ("roundtrip (baseline)", "roundtrip (no-op trace)"):
+            if other in clients:
+                pairs = zip(results[(scenario, other)], results[(scenario, "roundtrip")])
+                print(f"\n{scenario}: {other} / roundtrip = "
+                      f"{statistics.median(a['cpu_us'] / b['cpu_us'] for a, b in pairs):.3f} (paired median)")
 
 
 if __name__ == "__main__":

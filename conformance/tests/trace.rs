@@ -90,11 +90,11 @@ async fn a_fresh_then_a_reused_connection<R: Runtime + Default>() {
     let reused = get(&client, &server, "/", &recorder).await;
     assert_eq!(recorder.take(), seq(&[&["got connection, reused true"], &SENT, &ANSWERED]));
     // The dial's phases belong to the request that opened the connection.
-    assert!(fresh.connect.is_some() && fresh.dns.is_none() && fresh.tls.is_none(), "{fresh:?}");
-    assert!(reused.connect.is_none() && reused.dns.is_none(), "{reused:?}");
+    assert!(fresh.connect().is_some() && fresh.dns().is_none() && fresh.tls().is_none(), "{fresh:?}");
+    assert!(reused.connect().is_none() && reused.dns().is_none(), "{reused:?}");
     for t in [fresh, reused] {
-        assert!(t.got_connection <= t.head_written, "{t:?}");
-        assert!(t.head_written <= t.first_byte && t.first_byte <= t.response_head, "{t:?}");
+        assert!(t.got_connection() <= t.head_written(), "{t:?}");
+        assert!(t.head_written() <= t.first_byte() && t.first_byte() <= t.response_head(), "{t:?}");
     }
 }
 
@@ -179,7 +179,11 @@ async fn a_queued_request_reports_its_place<R: Runtime + Default>() {
     for recorder in [&second, &third] {
         let mut request = Box::pin(client.get(server.url("/")).extension(recorder.trace()).send());
         // Polled once, in order: each joins the queue behind the one before.
-        std::future::poll_fn(|cx| Poll::Ready(drop(request.as_mut().poll(cx)))).await;
+        std::future::poll_fn(|cx| {
+            let _ = request.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
         queued.push(request);
     }
     assert_eq!(client.pool_stats().waiting, 2);
@@ -230,7 +234,7 @@ async fn a_redirect_chain<R: Runtime + Default>() {
     expected.extend(hop("response head 301", "redirect 301 to /c"));
     expected.extend(seq(&[&reused, &SENT, &ANSWERED]));
     assert_eq!(recorder.take(), expected);
-    assert!(timings.redirects > std::time::Duration::ZERO, "two hops came before the last");
+    assert!(timings.redirects() > std::time::Duration::ZERO, "two hops came before the last");
     assert_eq!(server.accepted(), 1);
 }
 

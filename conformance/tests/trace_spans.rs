@@ -82,7 +82,7 @@ fn tracing_sees_the_request_and_connection_spans() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         watchdog::test(|| {
             runtime.block_on(async {
-                let client = ClientBuilder::with_runtime(Tokio::default()).no_proxy().build();
+                let client = ClientBuilder::with_runtime(Tokio).no_proxy().build();
                 watchdog::watch(&client);
                 for _ in 0..2 {
                     let response = client.get(server.url("/")).await.unwrap();

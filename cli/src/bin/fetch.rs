@@ -281,10 +281,10 @@ struct Done {
 fn write_out(format: &str, done: &Done) -> String {
     let t = done.timings.as_ref();
     let secs = |d: Option<Duration>| format!("{:.6}", d.unwrap_or_default().as_secs_f64());
-    let dns = t.and_then(|t| t.dns).unwrap_or_default();
-    let connect = dns + t.and_then(|t| t.connect).unwrap_or_default();
-    let appconnect = t.and_then(|t| t.tls).map_or(Duration::ZERO, |tls| connect + tls);
-    let total = t.map(|t| t.redirects + t.start.elapsed());
+    let dns = t.and_then(|t| t.dns()).unwrap_or_default();
+    let connect = dns + t.and_then(|t| t.connect()).unwrap_or_default();
+    let appconnect = t.and_then(|t| t.tls()).map_or(Duration::ZERO, |tls| connect + tls);
+    let total = t.map(|t| t.redirects() + t.start().elapsed());
     let mut out = String::new();
     let mut rest = format.replace("\\n", "\n");
     while let Some(at) = rest.find("%{") {
@@ -296,10 +296,10 @@ fn write_out(format: &str, done: &Done) -> String {
             "time_namelookup" => secs(Some(dns)),
             "time_connect" => secs(Some(connect)),
             "time_appconnect" => secs(Some(appconnect)),
-            "time_pretransfer" => secs(t.map(|t| t.got_connection)),
-            "time_starttransfer" => secs(t.map(|t| t.first_byte)),
+            "time_pretransfer" => secs(t.map(|t| t.got_connection())),
+            "time_starttransfer" => secs(t.map(|t| t.first_byte())),
             "time_total" => secs(total),
-            "time_redirect" => secs(t.map(|t| t.redirects)),
+            "time_redirect" => secs(t.map(|t| t.redirects())),
             "num_redirects" => done.redirects.to_string(),
             "url_effective" => done.url.to_string(),
             "size_download" => done.size.to_string(),
@@ -317,20 +317,20 @@ fn write_out(format: &str, done: &Done) -> String {
 /// The response's timings on one line, for `-v`.
 fn describe_timings(t: &Timings) -> String {
     let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1000.0);
-    let mut line = format!("timings (ms): got connection {}", ms(t.got_connection));
-    for (name, phase) in [("dns", t.dns), ("connect", t.connect), ("tls", t.tls)] {
+    let mut line = format!("timings (ms): got connection {}", ms(t.got_connection()));
+    for (name, phase) in [("dns", t.dns()), ("connect", t.connect()), ("tls", t.tls())] {
         if let Some(d) = phase {
             line += &format!(", {name} {}", ms(d));
         }
     }
     line += &format!(
         ", head written {}, first byte {}, response head {}",
-        ms(t.head_written),
-        ms(t.first_byte),
-        ms(t.response_head)
+        ms(t.head_written()),
+        ms(t.first_byte()),
+        ms(t.response_head())
     );
-    if !t.redirects.is_zero() {
-        line += &format!(" (after {} ms of redirects)", ms(t.redirects));
+    if !t.redirects().is_zero() {
+        line += &format!(" (after {} ms of redirects)", ms(t.redirects()));
     }
     line
 }

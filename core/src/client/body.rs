@@ -95,7 +95,7 @@ impl<R: Runtime> Body<R> {
                 while conn.proto.poll_event().is_some() {}
             }
             leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
-            options.trace(TraceEvent::BodyDone);
+            options.trace(|| TraceEvent::BodyDone);
             return Self { streaming: None, switched: None };
         }
         let remaining = match kind {
@@ -310,7 +310,6 @@ impl<R: Runtime> Body<R> {
     #[inline]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let Some(s) = self.streaming.as_mut() else { return Poll::Ready(None) };
-        let _entered = super::trace::enter(&s.options.span);
         #[cfg(feature = "gzip")]
         let result = if s.decoder.is_some() { s.poll_decoded(cx) } else { s.poll_next(cx) };
         #[cfg(not(feature = "gzip"))]
@@ -325,9 +324,11 @@ impl<R: Runtime> Body<R> {
             }
             Poll::Ready(None) => {
                 if let Some(mut s) = self.streaming.take() {
-                    s.options.trace(TraceEvent::BodyDone);
-                    if let Some(reason) = s.leased.conn().and_then(|conn| conn.proto.close_reason()) {
-                        s.options.trace(TraceEvent::ConnectionClosed { reason });
+                    s.options.trace(|| TraceEvent::BodyDone);
+                    if let Some(conn) = s.leased.conn()
+                        && let Some(reason) = conn.proto.close_reason()
+                    {
+                        s.options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
                     }
                     s.leased.release(cx, s.upload);
                 }
@@ -458,7 +459,6 @@ impl<R: Runtime> Streaming<R> {
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let runtime = self.leased.engine().runtime.clone();
         let Some(conn) = self.leased.conn() else { return Poll::Ready(Some(Err(Error::canceled(true)))) };
-        let _entered = super::trace::enter(&conn.span);
         let id = self.id;
         loop {
             // Checked on every pass, not only when idle: a fast endless body
@@ -486,7 +486,9 @@ impl<R: Runtime> Streaming<R> {
                 progress = true;
                 match (event, self.upload.as_mut()) {
                     (Event::RequestBodyRejected { .. }, Some(upload)) => upload.stop(),
-                    (Event::RequestSent { .. }, _) => self.options.trace(TraceEvent::RequestWritten),
+                    (Event::RequestSent { .. }, _) => {
+                        self.options.trace_on(&conn.info.span, || TraceEvent::RequestWritten)
+                    }
                     _ => {}
                 }
             }

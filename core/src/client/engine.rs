@@ -18,9 +18,10 @@ use super::config::ClientConfig;
 use super::connect::{Connector, Target};
 use super::error::{Error, Timeout};
 use super::io::{Conn, Dialed, Timer};
+use super::options::Options;
 use super::runtime::{Io, Runtime};
 use super::tasks::{self, Abort, Task};
-use super::trace::{DialReport, Trace, TraceEvent, emit};
+use super::trace::{DialReport, Trace, TraceEvent};
 use super::wait::WaitForConn;
 use crate::conn::Connection;
 use crate::pool::{Checkout, DialId, KeyStats, Lease, Pool, PoolAction, PoolStats, WaitFailure, WaiterId};
@@ -45,6 +46,9 @@ pub(super) struct State {
     /// The abort switch of each running dial, by `DialId::index`.
     dials: Vec<Option<(DialId, Arc<Abort>)>>,
     pub(super) reaper: Reaper,
+    /// The trace of the request whose checkout is under way, for a dial it
+    /// starts; cleared before the lock is released.
+    dial_trace: Option<Trace>,
 }
 
 pub(super) enum Waiter {
@@ -104,8 +108,6 @@ pub(super) struct After {
     wake: Option<Waker>,
     close: Option<Conn>,
     more: Option<Box<More>>,
-    /// The trace of the request whose checkout this is, for a dial it starts.
-    dial_trace: Option<Trace>,
 }
 
 #[derive(Default)]
@@ -161,6 +163,8 @@ impl<R: Runtime> Locked<'_, R> {
     /// started: a report that must come before a task's own reports.
     fn unlock_then(mut self, first: impl FnOnce()) {
         self.process();
+        // Not the last reference (its request holds one): no code runs here.
+        self.dial_trace = None;
         drop(self.guard.take());
         first();
         std::mem::take(&mut self.after).run(self.engine);
@@ -198,6 +202,7 @@ impl<R: Runtime> Engine<R> {
             dial_errors: Vec::new(),
             dials: Vec::new(),
             reaper: Reaper::default(),
+            dial_trace: None,
         };
         Self { runtime, config, connector, state: Mutex::new(state) }
     }
@@ -218,14 +223,14 @@ impl<R: Runtime> Engine<R> {
 
     /// A connection to `target`: an idle one that passes a probe, or the first
     /// that a release or a dial offers this request (dial racing). A dial it
-    /// starts reports to `trace`.
+    /// starts reports to the request's trace.
     pub(crate) async fn checkout(
         self: &Arc<Self>,
         target: &Target,
-        trace: Option<&Trace>,
+        options: &Options,
     ) -> Result<CheckedOut, Error> {
         loop {
-            let (lease, conn, now) = match self.checkout_step(target, trace) {
+            let (lease, conn, now) = match self.checkout_step(target, options) {
                 Ok(ready) => ready,
                 Err((waiter, now)) => return WaitForConn::new(self.clone(), waiter, now).await,
             };
@@ -248,7 +253,7 @@ impl<R: Runtime> Engine<R> {
     fn checkout_step(
         self: &Arc<Self>,
         target: &Target,
-        trace: Option<&Trace>,
+        options: &Options,
     ) -> Result<(Lease, Option<Conn>, Instant), (WaiterId, Instant)> {
         let mut st = self.lock();
         let now = st.now;
@@ -259,10 +264,10 @@ impl<R: Runtime> Engine<R> {
             }
             Checkout::Waiting(waiter) => {
                 st.waiters.insert(waiter, Waiter::Waiting(None));
-                st.after.dial_trace = trace.cloned();
+                st.dial_trace = options.trace.clone();
                 // Reported before the dial it may start reports anything.
                 let queued_ahead = st.pool.key_stats(target).map_or(0, |s| s.waiting.saturating_sub(1));
-                st.unlock_then(|| emit(trace, || TraceEvent::PoolWait { queued_ahead }));
+                st.unlock_then(|| options.trace(|| TraceEvent::PoolWait { queued_ahead }));
                 Err((waiter, now))
             }
         }
@@ -319,7 +324,7 @@ impl<R: Runtime> Engine<R> {
                 PoolAction::StartDial { dial, key } => {
                     let abort = Arc::new(Abort::default());
                     put(&mut st.dials, dial.index(), (dial, abort.clone()));
-                    let trace = after.dial_trace.take();
+                    let trace = st.dial_trace.take();
                     after.more().tasks.push(Task::Dial { dial, target: key, abort, trace });
                 }
                 PoolAction::Deliver { waiter, lease } => {

@@ -42,12 +42,7 @@ pub(crate) struct Dialed {
     /// What the TLS handshake with the origin negotiated.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<TlsInfo>>,
-    /// How long the dial's phases took, for the first response's `Timings`.
-    pub(crate) times: DialTimes,
-    /// The address connected to, over TCP.
-    pub(crate) peer: Option<SocketAddr>,
-    /// The connection's `tracing` span.
-    pub(crate) span: tracing::Span,
+    pub(crate) info: ConnInfo,
 }
 
 impl Dialed {
@@ -57,11 +52,21 @@ impl Dialed {
             io,
             #[cfg(feature = "rustls")]
             tls: None,
-            times: DialTimes::default(),
-            peer: None,
-            span: tracing::Span::none(),
+            info: ConnInfo { dial_times: DialTimes::default(), peer: None, span: tracing::Span::none() },
         }
     }
+}
+
+/// What a connection's dial learned, for its requests' reports. Boxed in
+/// [`Conn`], which moves with every request while this is read rarely.
+pub(crate) struct ConnInfo {
+    /// How long the dial's phases took, for the first response's `Timings`.
+    pub(crate) dial_times: DialTimes,
+    /// The address connected to, over TCP.
+    pub(crate) peer: Option<SocketAddr>,
+    /// The connection's `tracing` span (`Span::none()` unless a subscriber
+    /// wanted it when the connection was opened).
+    pub(crate) span: tracing::Span,
 }
 
 /// A socket and the protocol state of the connection over it.
@@ -79,11 +84,7 @@ pub(crate) struct Conn {
     /// Given to each response, as Go's `Response.TLS`.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<TlsInfo>>,
-    pub(crate) dial_times: DialTimes,
-    pub(crate) peer: Option<SocketAddr>,
-    /// The `connection` span its exchanges are logged in (`Span::none()` unless a
-    /// subscriber wanted it when the connection was opened).
-    pub(crate) span: tracing::Span,
+    pub(crate) info: Box<ConnInfo>,
 }
 
 impl Conn {
@@ -95,9 +96,7 @@ impl Conn {
             io_error: None,
             #[cfg(feature = "rustls")]
             tls: dialed.tls,
-            dial_times: dialed.times,
-            peer: dialed.peer,
-            span: dialed.span,
+            info: Box::new(dialed.info),
         }
     }
 

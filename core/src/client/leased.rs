@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::engine::Engine;
-use super::io::{Conn, Timer};
+use super::io::{Conn, ConnInfo, Timer};
 use super::runtime::Runtime;
 use super::upgrade::Upgraded;
 use super::upload::Upload;
@@ -37,6 +37,11 @@ impl<R: Runtime> Leased<R> {
     /// The lease; `None` only after `release`.
     pub(crate) fn lease(&self) -> Option<&Lease> {
         self.held.as_ref().map(|(lease, _)| lease)
+    }
+
+    /// What the connection's dial learned; `None` only after `release`.
+    pub(crate) fn info(&self) -> Option<&ConnInfo> {
+        self.held.as_ref().map(|(_, conn)| &*conn.info)
     }
 
     pub(crate) fn exchange(&self) -> Option<ExchangeId> {

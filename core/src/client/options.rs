@@ -42,19 +42,14 @@ impl std::fmt::Debug for OnInformational {
 }
 
 /// The options found in a request's extensions.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct Options {
     pub(crate) timeout: Option<Duration>,
     pub(crate) on_informational: Option<OnInformational>,
     pub(crate) trace: Option<Trace>,
-    /// The request's `tracing` span (`Span::none()` when no subscriber wants it).
-    pub(crate) span: tracing::Span,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self { timeout: None, on_informational: None, trace: None, span: tracing::Span::none() }
-    }
+    /// The request's `tracing` span, when a subscriber wants it; boxed, as
+    /// the options move with the request and its body.
+    pub(crate) span: Option<Box<tracing::Span>>,
 }
 
 impl Options {
@@ -67,19 +62,19 @@ impl Options {
             timeout: extensions.remove::<RequestTimeout>().map(|t| t.0),
             on_informational: extensions.remove(),
             trace: extensions.remove(),
-            span: tracing::Span::none(),
+            span: None,
         }
     }
 
-    #[inline]
-    pub(crate) fn trace(&self, event: TraceEvent) {
-        emit(self.trace.as_ref(), || event);
+    /// Reports an event of the request (built only when observed).
+    #[inline(always)]
+    pub(crate) fn trace(&self, event: impl FnOnce() -> TraceEvent) {
+        emit(self.trace.as_ref(), self.span.as_deref(), None, event);
     }
 
-    /// [`trace`](Self::trace) for an event that costs something to build:
-    /// built only when observed.
-    #[inline]
-    pub(crate) fn trace_with(&self, event: impl FnOnce() -> TraceEvent) {
-        emit(self.trace.as_ref(), event);
+    /// [`trace`](Self::trace) for an event on a connection, logged in its span too.
+    #[inline(always)]
+    pub(crate) fn trace_on(&self, conn: &tracing::Span, event: impl FnOnce() -> TraceEvent) {
+        emit(self.trace.as_ref(), self.span.as_deref(), Some(conn), event);
     }
 }

@@ -237,14 +237,14 @@ async fn follow<R: Runtime>(
 ) -> Result<Response<Body<R>>, Error> {
     let policy = &engine.config.redirect;
     let mut urls = vec![head.uri.clone()];
-    let start = answer.timings.start;
+    let start = answer.timings.start();
     loop {
         let status = answer.response.status();
         let next = match next_hop(policy, status, &head, &answer.response, &urls, &mut upload)? {
             Some(next) => next,
             None => return respond(&head, answer, upload, options, deadline, urls),
         };
-        options.trace_with(|| TraceEvent::Redirect { status, location: next.uri.clone() });
+        options.trace(|| TraceEvent::Redirect { status, location: next.uri.clone() });
         // The redirect's own body, read out so its connection is reused; one
         // past the limit fails and is dropped, which closes the connection.
         let placeholder = Upload::new(Empty, 0);
@@ -265,7 +265,7 @@ async fn follow<R: Runtime>(
         let target = route(&engine, &mut head)?;
         urls.push(head.uri.clone());
         answer = hop(&engine, &target, &head, &mut upload, &options, deadline).await?;
-        answer.timings.redirects = answer.timings.start.saturating_duration_since(start);
+        answer.timings.after_redirects(answer.timings.start().saturating_duration_since(start));
     }
 }
 

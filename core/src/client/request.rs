@@ -6,12 +6,11 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::header::{CONNECTION, PROXY_AUTHORIZATION, UPGRADE};
 use http::uri::Scheme;
 use http::{HeaderValue, Method, Request, Response, Uri};
-use tracing::Instrument;
 
 use super::body::Body;
 use super::connect::Target;
@@ -22,11 +21,12 @@ use super::leased::Leased;
 use super::options::Options;
 use super::redirect::{self, Redirects};
 use super::runtime::Runtime;
-use super::trace::{Timings, TraceEvent, enter};
+use super::trace::{Mark, Timings, TraceEvent};
 use super::upgrade::Pending;
 use super::upload::Upload;
 use crate::conn::retry::classify;
 use crate::conn::{BodyAllowed, CloseReason, Event, ExchangeError};
+use crate::pool::Lease;
 use crate::proto::{BodyKind, RequestHead, ResponseHead, TargetForm};
 
 /// How an attempt ended without a response.
@@ -77,13 +77,14 @@ where
         target_form: TargetForm::Origin,
     };
     let target = route(&engine, &mut head);
-    options.span = tracing::debug_span!(
+    let span = tracing::debug_span!(
         target: "roundtrip",
         "request",
         method = %head.method,
         host = target.as_ref().map_or("", |t| t.host()),
         attempt = tracing::field::Empty,
     );
+    options.span = (!span.is_none()).then(|| Box::new(span));
     let upload = Upload::new(body, engine.config.retry_buffer);
     attempts(engine, target, head, upload, options, start, deadline)
 }
@@ -144,8 +145,7 @@ async fn attempts<R: Runtime>(
     };
     // `hop`'s body, written out: one generator less on the hot path.
     let answer = {
-        let tries = tries(&engine, target, &head, &mut upload, &options, start);
-        let tries = pin!(tries.instrument(options.span.clone()));
+        let tries = pin!(tries(&engine, target, &head, &mut upload, &options, start));
         match deadline {
             None => tries.await?,
             Some(_) => with_deadline(&engine.runtime, deadline, tries)
@@ -170,7 +170,7 @@ pub(super) async fn hop<R: Runtime>(
     deadline: Option<Instant>,
 ) -> Result<Answer<R>, Error> {
     let start = engine.runtime.now();
-    let tries = pin!(tries(engine, target, head, upload, options, start).instrument(options.span.clone()));
+    let tries = pin!(tries(engine, target, head, upload, options, start));
     match deadline {
         None => tries.await,
         Some(_) => with_deadline(&engine.runtime, deadline, tries)
@@ -257,28 +257,28 @@ async fn tries<R: Runtime>(
 ) -> Result<Answer<R>, Error> {
     let mut retries = 0;
     loop {
-        options.span.record("attempt", retries + 1);
-        let checked = engine.checkout(target, options.trace.as_ref()).await?;
+        if let Some(span) = &options.span {
+            span.record("attempt", retries + 1);
+        }
+        let checked = engine.checkout(target, options).await?;
         let reused = checked.lease.was_reused();
-        let [dns, connect, tls] = if reused { [None; 3] } else { checked.conn.dial_times.phases() };
-        let mut timings = Timings {
-            start,
-            redirects: Duration::ZERO,
-            got_connection: checked.at.saturating_duration_since(start),
-            dns,
-            connect,
-            tls,
-            head_written: Duration::ZERO,
-            first_byte: Duration::ZERO,
-            response_head: Duration::ZERO,
-        };
-        let (idle_for, waited, peer) = (checked.lease.idle_for(), checked.waited, checked.conn.peer);
+        let mut timings = Timings::new(start);
+        timings.set(Mark::GotConnection, checked.at);
+        if !reused {
+            timings.dialed(checked.conn.info.dial_times);
+        }
+        let waited = checked.waited;
         // Held before the callback runs, so a panicking callback still frees the slot.
         let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
-        options.trace(TraceEvent::GotConnection { reused, idle_for, waited, peer });
+        options.trace(|| TraceEvent::GotConnection {
+            reused,
+            idle_for: leased.lease().and_then(Lease::idle_for),
+            waited,
+            peer: leased.info().and_then(|info| info.peer),
+        });
         match exchange(&mut leased, head, upload, options, &mut timings).await {
             Ok((response, kind)) => {
-                options.trace(TraceEvent::ResponseHead { status: response.status() });
+                options.trace(|| TraceEvent::ResponseHead { status: response.status() });
                 return Ok(Answer { leased, response, kind, timings });
             }
             Err(Failure::Final(error)) => return Err(error),
@@ -287,7 +287,7 @@ async fn tries<R: Runtime>(
                 if let Some(conn) = leased.conn() {
                     io = conn.take_io_error();
                     if let Some(reason) = conn.proto.close_reason() {
-                        options.trace(TraceEvent::ConnectionClosed { reason });
+                        options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
                     }
                 }
                 let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
@@ -298,7 +298,7 @@ async fn tries<R: Runtime>(
                         engine.record_retry(lease);
                     }
                     drop(leased);
-                    options.trace_with(|| TraceEvent::Retry { error });
+                    options.trace(|| TraceEvent::Retry { error });
                     continue;
                 }
                 drop(leased);
@@ -318,12 +318,11 @@ async fn exchange<R: Runtime>(
 ) -> Result<(ResponseHead, BodyKind), Failure> {
     let runtime = leased.engine().runtime.clone();
     let conn = leased.conn().ok_or(Failure::Final(Error::canceled(false)))?;
-    let sent = {
-        let _entered = enter(&conn.span);
-        conn.proto.send_request(head, upload.length())
-    };
-    let id = sent.map_err(|e| Failure::Final(Error::invalid_request(e)))?;
-    options.trace_with(|| TraceEvent::RequestHeadBytes(conn.queued(runtime.now())));
+    let id = conn
+        .proto
+        .send_request(head, upload.length())
+        .map_err(|e| Failure::Final(Error::invalid_request(e)))?;
+    options.trace(|| TraceEvent::RequestHeadBytes(conn.queued(runtime.now())));
     leased.set_exchange(id);
     let mut timer = Timer::default();
     let mut body_allowed = false;
@@ -332,7 +331,6 @@ async fn exchange<R: Runtime>(
         let Some(conn) = leased.conn() else {
             return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
         };
-        let _entered = enter(&conn.span);
         let now = runtime.now();
         loop {
             // Events first, so a body allowed at once goes out with its head
@@ -341,23 +339,29 @@ async fn exchange<R: Runtime>(
             while let Some(event) = conn.proto.poll_event() {
                 match event {
                     Event::HeadSent { .. } => {
-                        timings.head_written = runtime.now().saturating_duration_since(timings.start);
-                        options.trace(TraceEvent::HeadWritten);
+                        timings.set(Mark::HeadWritten, now);
+                        options.trace_on(&conn.info.span, || TraceEvent::HeadWritten);
                     }
-                    Event::RequestSent { .. } => options.trace(TraceEvent::RequestWritten),
+                    Event::RequestSent { .. } => {
+                        options.trace_on(&conn.info.span, || TraceEvent::RequestWritten)
+                    }
                     Event::BodyAllowed { reason, .. } => {
                         body_allowed = true;
                         if reason == BodyAllowed::Continue {
-                            options.trace(TraceEvent::Continue);
+                            options.trace_on(&conn.info.span, || TraceEvent::Continue);
                         }
                     }
                     Event::Informational { head, .. } => {
                         if !std::mem::replace(&mut first_byte, true) {
-                            timings.first_byte = runtime.now().saturating_duration_since(timings.start);
-                            options.trace(TraceEvent::FirstByte);
+                            timings.set(Mark::FirstByte, now);
+                            options.trace_on(&conn.info.span, || TraceEvent::FirstByte);
                         }
-                        options.trace(TraceEvent::Informational { status: head.status() });
-                        options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
+                        options.trace_on(&conn.info.span, || TraceEvent::Informational {
+                            status: head.status(),
+                        });
+                        options.trace_on(&conn.info.span, || {
+                            TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
+                        });
                         if let (Some(callback), Ok(response)) =
                             (&options.on_informational, head.into_response(()))
                         {
@@ -365,12 +369,14 @@ async fn exchange<R: Runtime>(
                         }
                     }
                     Event::Response { head, body, .. } => {
-                        timings.response_head = runtime.now().saturating_duration_since(timings.start);
+                        timings.set(Mark::ResponseHead, now);
                         if !first_byte {
-                            timings.first_byte = timings.response_head;
-                            options.trace(TraceEvent::FirstByte);
+                            timings.set(Mark::FirstByte, now);
+                            options.trace_on(&conn.info.span, || TraceEvent::FirstByte);
                         }
-                        options.trace_with(|| TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
+                        options.trace_on(&conn.info.span, || {
+                            TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
+                        });
                         // A body released by this response (Go 1.23: the final
                         // status came first and the connection stays open) goes
                         // out now, so the connection is likely reusable by the

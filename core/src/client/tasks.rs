@@ -116,10 +116,11 @@ fn spawn_dial<R: Runtime>(
                 .await
             };
             let result = result.map(|mut dialed| {
-                (dialed.times, dialed.peer) = (report.times, report.peer);
+                let info = &mut dialed.info;
+                (info.dial_times, info.peer) = (report.times, report.peer);
                 // Made here, not under the pool's lock: a subscriber runs code.
-                dialed.span = tracing::debug_span!(
-                    target: "roundtrip", parent: None, "connection", dial = dial.index(), peer = ?dialed.peer
+                info.span = tracing::debug_span!(
+                    target: "roundtrip", parent: None, "connection", dial = dial.index(), peer = ?info.peer
                 );
                 dialed
             });

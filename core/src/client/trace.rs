@@ -145,32 +145,35 @@ pub enum TraceEvent {
     },
 }
 
-/// Reports `event` to `trace` and to `tracing`; builds it only if either
-/// listens. With neither, this is one load of `tracing`'s level filter.
-#[inline]
-pub(crate) fn emit(trace: Option<&Trace>, event: impl FnOnce() -> TraceEvent) {
-    let logged = tracing::enabled!(target: "roundtrip::trace", tracing::Level::DEBUG);
+/// Reports `event` to `trace` and to `tracing`, logged inside the request's
+/// and the connection's spans when given; builds it only if either listens.
+/// With neither, this is a `None` check and one load of `tracing`'s level
+/// filter: inlined, so the event is never built.
+#[inline(always)]
+pub(crate) fn emit(
+    trace: Option<&Trace>,
+    request: Option<&tracing::Span>,
+    conn: Option<&tracing::Span>,
+    event: impl FnOnce() -> TraceEvent,
+) {
+    let logged = tracing::level_enabled!(tracing::Level::DEBUG)
+        && tracing::enabled!(target: "roundtrip::trace", tracing::Level::DEBUG);
     if trace.is_none() && !logged {
         return;
     }
     let event = event();
     if logged {
-        log(&event);
+        log(&event, request, conn);
     }
     if let Some(trace) = trace {
         (trace.0)(&event);
     }
 }
 
-/// Enters `span` for the caller's scope, through a clone so that whatever
-/// holds the span stays free to borrow; nothing when it is not logged.
-#[inline]
-pub(crate) fn enter(span: &tracing::Span) -> Option<tracing::span::EnteredSpan> {
-    (!span.is_none()).then(|| span.clone().entered())
-}
-
 #[cold]
-fn log(event: &TraceEvent) {
+fn log(event: &TraceEvent, request: Option<&tracing::Span>, conn: Option<&tracing::Span>) {
+    let _request = request.map(tracing::Span::enter);
+    let _conn = conn.map(tracing::Span::enter);
     match event {
         TraceEvent::RequestHeadBytes(bytes) | TraceEvent::ResponseHeadBytes(bytes) => {
             tracing::trace!(target: "roundtrip::trace", head = ?bytes);
@@ -182,60 +185,131 @@ fn log(event: &TraceEvent) {
 /// When the phases of a request happened, like curl's `-w` times: an
 /// extension of every response.
 ///
-/// The offsets count from [`start`](Self::start), the call that sent the
+/// The times count from [`start`](Self::start), the call that sent the
 /// request (after redirects, the call for the last hop). The dial's phases
 /// are given for a connection opened for this request (`None` on a reused
 /// one). The response's timings end with its head; the body's end is the
-/// caller's to time (`start.elapsed()` once it is read).
+/// caller's to time (`start().elapsed()` once it is read). A point in the
+/// exchange is the time of the poll that saw it, so it can be early by the
+/// one system call that made it happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Timings {
-    /// When the request (or the last hop of a redirect chain) started.
-    pub start: Instant,
+    start: Instant,
     /// Time spent on the redirects before this hop.
-    pub redirects: Duration,
-    /// Until the request had its connection: zero for an idle one; for a new
-    /// one, its dial's phases below are in here.
-    pub got_connection: Duration,
+    redirects: Duration,
+    /// Each [`Mark`], as the instant it happened (the subtraction is left to
+    /// the reader: the hot path only copies an `Instant`).
+    marks: [Instant; 4],
+    dial: DialTimes,
+}
+
+impl Timings {
+    /// When the request (or the last hop of a redirect chain) started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Time spent on the redirects before this hop.
+    pub fn redirects(&self) -> Duration {
+        self.redirects
+    }
+
+    /// Until the request had its connection: zero for an idle one; for a
+    /// new one, its dial's phases are in here.
+    pub fn got_connection(&self) -> Duration {
+        self.since_start(Mark::GotConnection)
+    }
+
     /// Resolving the host, on a new connection to a name.
-    pub dns: Option<Duration>,
+    pub fn dns(&self) -> Option<Duration> {
+        self.dial.0[0].get()
+    }
+
     /// The TCP connect that won (and a proxy tunnel), on a new connection.
-    pub connect: Option<Duration>,
+    pub fn connect(&self) -> Option<Duration> {
+        self.dial.0[1].get()
+    }
+
     /// The TLS handshake, on a new connection over TLS.
-    pub tls: Option<Duration>,
+    pub fn tls(&self) -> Option<Duration> {
+        self.dial.0[2].get()
+    }
+
     /// Until the request head was handed to the socket.
-    pub head_written: Duration,
+    pub fn head_written(&self) -> Duration {
+        self.since_start(Mark::HeadWritten)
+    }
+
     /// Until the first response byte (of a 1xx, if one came).
-    pub first_byte: Duration,
+    pub fn first_byte(&self) -> Duration {
+        self.since_start(Mark::FirstByte)
+    }
+
     /// Until the final response head was read.
-    pub response_head: Duration,
+    pub fn response_head(&self) -> Duration {
+        self.since_start(Mark::ResponseHead)
+    }
+
+    fn since_start(&self, mark: Mark) -> Duration {
+        self.marks[mark as usize].saturating_duration_since(self.start)
+    }
+
+    /// Timings of a request started at `start`, filled in as it runs.
+    pub(crate) fn new(start: Instant) -> Self {
+        Self { start, redirects: Duration::ZERO, marks: [start; 4], dial: DialTimes::default() }
+    }
+
+    /// Records that `mark` happened at `at`.
+    #[inline]
+    pub(crate) fn set(&mut self, mark: Mark, at: Instant) {
+        self.marks[mark as usize] = at;
+    }
+
+    /// The phases of the dial that opened the request's connection.
+    pub(crate) fn dialed(&mut self, dial: DialTimes) {
+        self.dial = dial;
+    }
+
+    /// This hop started `redirects` after the first.
+    pub(crate) fn after_redirects(&mut self, redirects: Duration) {
+        self.redirects = redirects;
+    }
 }
 
-/// Dial phase times as kept in a connection until its first request:
-/// microseconds (`u32::MAX` for none), so an idle connection carries 12 bytes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct DialTimes([u32; 3]);
+/// A point in a request that its [`Timings`] report.
+#[derive(Clone, Copy)]
+pub(crate) enum Mark {
+    GotConnection,
+    HeadWritten,
+    FirstByte,
+    ResponseHead,
+}
 
-impl DialTimes {
-    const NONE: u32 = u32::MAX;
+/// A duration in whole microseconds, `u32::MAX` for none: how a connection
+/// keeps its dial's times until its first response (12 bytes for three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Micros(u32);
 
-    fn get(&self, i: usize) -> Option<Duration> {
-        (self.0[i] != Self::NONE).then(|| Duration::from_micros(u64::from(self.0[i])))
+impl Micros {
+    const NONE: Self = Self(u32::MAX);
+
+    fn new(d: Duration) -> Self {
+        let micros = d.as_secs().saturating_mul(1_000_000).saturating_add(u64::from(d.subsec_micros()));
+        Self(u32::try_from(micros).unwrap_or(u32::MAX - 1))
     }
 
-    fn set(&mut self, i: usize, d: Duration) {
-        self.0[i] = u32::try_from(d.as_micros()).unwrap_or(Self::NONE - 1);
-    }
-
-    /// DNS, connect and TLS.
-    pub(crate) fn phases(&self) -> [Option<Duration>; 3] {
-        [self.get(0), self.get(1), self.get(2)]
+    fn get(self) -> Option<Duration> {
+        (self != Self::NONE).then(|| Duration::from_micros(u64::from(self.0)))
     }
 }
+
+/// Dial phase times (DNS, connect, TLS) as kept in a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DialTimes([Micros; 3]);
 
 impl Default for DialTimes {
     fn default() -> Self {
-        Self([Self::NONE; 3])
+        Self([Micros::NONE; 3])
     }
 }
 
@@ -278,16 +352,17 @@ impl DialReport {
                 | TraceEvent::TlsHandshakeDone { ok: true }
         );
         if done && let Some(start) = self.started[phase].take() {
-            self.times.set(phase, now.saturating_duration_since(start));
+            self.times.0[phase] = Micros::new(now.saturating_duration_since(start));
         }
-        emit(self.trace.as_ref(), || event);
+        // Dial events are logged in the dial task's own span.
+        emit(self.trace.as_ref(), None, None, || event);
     }
 
     /// The whole transport took `elapsed` from a connector that reports no
     /// phases of its own (a Unix socket, a user's `Connect`): that is the connect.
     pub(crate) fn connected(&mut self, elapsed: Duration) {
-        if self.times.get(1).is_none() {
-            self.times.set(1, elapsed);
+        if self.times.0[1].get().is_none() {
+            self.times.0[1] = Micros::new(elapsed);
         }
     }
 }

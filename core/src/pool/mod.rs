@@ -357,8 +357,12 @@ impl<K: Clone + Eq + Hash> Pool<K> {
     /// Counts for `key`, or `None` if the pool holds nothing for it.
     #[must_use]
     pub fn key_stats(&self, key: &K) -> Option<KeyStats> {
-        let state = &self.key_states[*self.keys.get(key)? as usize];
-        Some(KeyStats {
+        Some(self.stats_of(*self.keys.get(key)?))
+    }
+
+    fn stats_of(&self, slot: u32) -> KeyStats {
+        let state = &self.key_states[slot as usize];
+        KeyStats {
             conns: state.conns,
             idle: state.idle.len(),
             active: state.active,
@@ -366,12 +370,12 @@ impl<K: Clone + Eq + Hash> Pool<K> {
             waiting: state.waiting.len(),
             waiting_for_slot: state.dial_wait.len(),
             counts: state.counts,
-        })
+        }
     }
 
     /// Counts for every key the pool holds anything for.
     pub fn all_key_stats(&self) -> impl Iterator<Item = (&K, KeyStats)> + '_ {
-        self.keys.iter().filter_map(|(key, _)| Some((key, self.key_stats(key)?)))
+        self.keys.iter().map(|(key, &slot)| (key, self.stats_of(slot)))
     }
 
     /// Counts a request sent again after its connection (`lease`) failed;

@@ -50,6 +50,10 @@ pub(crate) struct Args {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Attach a trace to every request that only counts its events: what
+    /// observing a request costs (the count is printed).
+    #[arg(long)]
+    pub trace: bool,
     /// For https: trust the CA certificates in this PEM file instead of the system's.
     #[arg(long)]
     pub cacert: Option<String>,
@@ -83,6 +87,7 @@ pub(crate) struct Plan {
     pub progress: bool,
     pub cacert: Option<String>,
     pub insecure: bool,
+    pub trace: bool,
 }
 
 impl Args {
@@ -129,6 +134,7 @@ impl Args {
             progress: !self.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             cacert: self.cacert.clone(),
             insecure: self.insecure,
+            trace: self.trace,
         })
     }
 }

@@ -48,13 +48,14 @@ struct Phases {
 
 impl Phases {
     fn add(&mut self, t: &Timings) {
-        self.got_connection += t.got_connection;
-        self.write += t.head_written.saturating_sub(t.got_connection);
-        self.wait += t.first_byte.saturating_sub(t.head_written);
-        if let Some(connect) = t.connect {
+        let (connection, written) = (t.got_connection(), t.head_written());
+        self.got_connection += connection;
+        self.write += written.saturating_sub(connection);
+        self.wait += t.first_byte().saturating_sub(written);
+        if let Some(connect) = t.connect() {
             self.dials += 1;
-            self.connect += connect + t.dns.unwrap_or_default();
-            self.tls += t.tls.unwrap_or_default();
+            self.connect += connect + t.dns().unwrap_or_default();
+            self.tls += t.tls().unwrap_or_default();
         }
     }
 
@@ -156,6 +157,8 @@ pub(crate) struct Summary {
     pub errors: u64,
     /// Ctrl-C ended the run.
     pub interrupted: bool,
+    /// With `--trace`: the events the requests reported.
+    pub trace_events: Option<u64>,
     stats: Stats,
     elapsed: Duration,
     cpu: Option<CpuTime>,
@@ -180,6 +183,7 @@ impl Summary {
             requests: stats.requests,
             errors,
             interrupted: false,
+            trace_events: None,
             stats,
             elapsed,
             cpu,
@@ -275,6 +279,10 @@ impl Summary {
             );
             out.push_str(&self.histogram());
             out.push_str(&self.phases());
+        }
+        if let Some(events) = self.trace_events {
+            let per = events as f64 / self.requests.max(1) as f64;
+            let _ = writeln!(out, "Trace events:  {events} ({per:.1} per request)");
         }
         let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         let _ = writeln!(

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use roundtrip::client::{Client, ClientBuilder, Full, RequestTimeout, Runtime, Timeout, Timings};
+use roundtrip::client::{Client, ClientBuilder, Full, RequestTimeout, Runtime, Timeout, Timings, Trace};
 use roundtrip::http::{Request, Uri};
 use roundtrip::http_body::Body as _;
 
@@ -25,6 +25,8 @@ struct Shared {
     deadline: Option<Instant>,
     done: AtomicU64,
     interrupt: Arc<Interrupt>,
+    /// With `--trace`: the trace every request carries, and its event count.
+    trace: Option<(Trace, Arc<AtomicU64>)>,
 }
 
 impl Shared {
@@ -106,6 +108,16 @@ where
         deadline: plan.duration.map(|d| Instant::now() + d),
         done: AtomicU64::new(0),
         interrupt,
+        trace: plan.trace.then(|| {
+            let events = Arc::new(AtomicU64::new(0));
+            let count = events.clone();
+            (
+                Trace::new(move |_| {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }),
+                events,
+            )
+        }),
     });
     let plan = Arc::new(plan);
     let progress = progress_bar(&plan, &shared);
@@ -127,6 +139,7 @@ where
     }
     let mut summary = Summary::new(stats, elapsed, cpu, client.pool_stats(), &plan, url, embedded);
     summary.interrupted = shared.interrupt.raised();
+    summary.trace_events = shared.trace.as_ref().map(|(_, events)| events.load(Ordering::Relaxed));
     Ok(summary)
 }
 
@@ -171,6 +184,9 @@ async fn requests<R: Runtime>(
         };
         if let Some(deadline) = deadline {
             request.extensions_mut().insert(RequestTimeout(deadline.saturating_duration_since(started)));
+        }
+        if let Some((trace, _)) = &shared.trace {
+            request.extensions_mut().insert(trace.clone());
         }
         let cut = |e: &roundtrip::Error| {
             e.timeout_kind() == Some(Timeout::Total)
