@@ -7,7 +7,9 @@ use roundtrip_conformance::server::{Server, ServerConn, Transport};
 use roundtrip_conformance::sync::Signal;
 use roundtrip_conformance::tls::Pki;
 use roundtrip_conformance::watchdog;
-use roundtrip_core::client::{Client, ClientBuilder, Runtime, Timeout, TlsErrorKind, TlsInfo};
+use roundtrip_core::client::{
+    Client, ClientBuilder, Runtime, Timeout, Timings, TlsErrorKind, TlsInfo, Trace, TraceEvent,
+};
 
 /// A handler for servers whose handshake the client must refuse: the
 /// server's own failure to read is expected.
@@ -45,6 +47,57 @@ async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
     }
     assert_eq!(server.accepted(), 1);
     assert_eq!(client.pool_stats().counts.reuses, 1);
+}
+
+/// A new connection over TLS reports its name lookup, connect and handshake
+/// to the request's trace, in that order, and their durations in `Timings`;
+/// the next request on it reports none of them (docs/observability.md).
+async fn tls_phases_are_traced_and_timed<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+        while conn.read_head()?.is_some() {
+            conn.write(HELLO)?;
+        }
+        Ok(())
+    });
+    let client = client::<R>(&pki);
+    for fresh in [true, false] {
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = events.clone();
+        let trace = Trace::new(move |event| {
+            let name = match event {
+                TraceEvent::DnsStart { .. } => "dns start",
+                TraceEvent::DnsDone { error: None, .. } => "dns done",
+                TraceEvent::ConnectStart { .. } => "connect start",
+                TraceEvent::ConnectDone { error: None, .. } => "connect done",
+                TraceEvent::TlsHandshakeStart => "tls start",
+                TraceEvent::TlsHandshakeDone { ok: true } => "tls done",
+                TraceEvent::GotConnection { .. } => "got connection",
+                _ => return,
+            };
+            log.lock().unwrap().push(name);
+        });
+        let response = client.get(server.url_at("localhost", "/")).extension(trace).await.unwrap();
+        let timings = *response.extensions().get::<Timings>().unwrap();
+        response.into_body().bytes(64).await.unwrap();
+        let events = events.lock().unwrap().clone();
+        // localhost may resolve to ::1 first, which refuses: only the
+        // attempt that connected is kept here.
+        let dial = ["dns start", "dns done", "connect start", "connect done", "tls start", "tls done"];
+        if fresh {
+            let expected: Vec<&str> = dial.iter().copied().chain(["got connection"]).collect();
+            let mut seen = events.clone();
+            seen.dedup();
+            assert_eq!(seen, expected);
+            assert!(
+                timings.dns().is_some() && timings.connect().is_some() && timings.tls().is_some(),
+                "{timings:?}"
+            );
+        } else {
+            assert_eq!(events, ["got connection"]);
+            assert_eq!((timings.dns(), timings.connect(), timings.tls()), (None, None, None));
+        }
+    }
 }
 
 /// An IP literal works when the certificate names the address (no SNI is
@@ -224,6 +277,7 @@ async fn http_and_https_never_share_a_connection<R: Runtime + Default>() {
 }
 
 roundtrip_conformance::on_every_runtime!(
+    tls_phases_are_traced_and_timed,
     get_reuses_one_tls_connection,
     ip_literal_host,
     untrusted_certificate_is_a_certificate_error,
