@@ -14,6 +14,16 @@ included) per request; the table gives the median and the min-max.
     python3 bench/compare.py --tls            # S1, S2, S5 over TLS 1.3 (no floors)
     python3 bench/compare.py --scenarios S1 --runs 5 --baseline /tmp/load-old --with-trace
                                               # A/B: an older `load` and a no-op trace, same run
+    python3 bench/compare.py --all --runs 5   # everything below, and bench/RESULTS.md written
+
+--all runs S1-S5 and S1-TLS, S2-TLS, S5-TLS interleaved; then, once per client
+and scenario, the syscalls per request (strace -f -c on two run lengths, the
+difference divided by the extra requests, so startup cancels); then S6, idle
+memory per pooled connection on both runtimes (conformance's idle_memory
+example, 10,000 connections); and writes bench/RESULTS.md with the date, the
+commit and the command, keeping the hand-written analysis below its
+`<!-- analysis -->` line. `--smoke` is the same with tiny counts and no file
+written, for CI.
 
 With --tls, nginx also listens with TLS 1.3 on a second port, with a leaf
 certificate for 127.0.0.1 and localhost signed by a CA made for the run
@@ -76,6 +86,7 @@ def floor_of(client):
 NGINX_CONF = """
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile 40000;
 error_log {prefix}/error.log warn;
 pid {prefix}/nginx.pid;
 events {{ worker_connections 16384; }}
@@ -177,7 +188,7 @@ def start_nginx(prefix, tls):
         tls_server = NGINX_TLS_SERVER.format(prefix=prefix, tls_port=TLS_PORT) if tls else ""
         f.write(NGINX_CONF.format(prefix=prefix, port=PORT, tls_server=tls_server))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    process = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", prefix],
+    process = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", prefix], preexec_fn=lambda: raise_open_files(40000),
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         if process.poll() is not None:
@@ -201,25 +212,51 @@ def start_nginx(prefix, tls):
     raise SystemExit(f"nginx did not start; see {prefix}/error.log")
 
 
+def raise_open_files(want):
+    """In a child before exec: open files up to `want`, or as many as allowed."""
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+
+
 def accepts():
     text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/status", timeout=2).read().decode()
     # "server accepts handled requests\n A H R"
     return int(text.splitlines()[2].split()[0])
 
 
-def run_client(command, scenario, quick, cacert):
-    path, connections, requests, method, body, close = SCENARIOS[scenario]
-    if quick:
-        requests = max(requests // 10, connections)
-    url = f"https://127.0.0.1:{TLS_PORT}{path}" if cacert else f"http://127.0.0.1:{PORT}{path}"
-    args = ["taskset", "-c", "1"] + command + [
+def is_tls(scenario):
+    return scenario.endswith("-TLS")
+
+
+def client_args(command, scenario, requests, cacert):
+    """The client's command line for `scenario` with `requests` requests."""
+    path, connections, _, method, body, close = SCENARIOS[scenario.removesuffix("-TLS")]
+    url = f"https://127.0.0.1:{TLS_PORT}{path}" if is_tls(scenario) else f"http://127.0.0.1:{PORT}{path}"
+    args = command + [
         "--url", url,
         "--connections", str(connections), "--requests", str(requests),
         "--method", method, "--body-bytes", str(body)]
     if close:
         args.append("--close")
-    if cacert:
+    if is_tls(scenario):
         args += ["--cacert", cacert]
+    return args
+
+
+def requests_of(scenario, divisor):
+    _, connections, requests, *_ = SCENARIOS[scenario.removesuffix("-TLS")]
+    return max(requests // divisor, connections)
+
+
+def run_client(command, scenario, divisor, cacert):
+    """One run of `command` in `scenario` with a `divisor`-th of its requests."""
+    path = SCENARIOS[scenario.removesuffix("-TLS")][0]
+    requests = requests_of(scenario, divisor)
+    args = ["taskset", "-c", "1"] + client_args(command, scenario, requests, cacert)
     before = accepts()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = process.stdout.read()
@@ -235,6 +272,115 @@ def run_client(command, scenario, quick, cacert):
     return {"cpu_us": cpu * 1e6 / result["requests"], "errors": result["errors"], "opened": opened}
 
 
+def strace_calls(args):
+    """Syscalls made by `args` and its threads, from strace -f -c."""
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as out:
+        done = subprocess.run(["strace", "-f", "-c", "-o", out.name, "taskset", "-c", "1"] + args,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise SystemExit(f"strace {' '.join(args)} failed with {done.returncode}")
+        total = [line for line in out.read().splitlines() if line.strip().endswith("total")]
+        # "100.00    0.001234           1      1234        12 total": the calls column.
+        return int(total[-1].split()[3]) if total else 0
+
+
+def syscalls_per_request(command, scenario, cacert, divisor):
+    """(calls at 2n requests - calls at n) / n: the per-request syscalls, startup cancelled."""
+    n = requests_of(scenario, divisor)
+    one = strace_calls(client_args(command, scenario, n, cacert))
+    two = strace_calls(client_args(command, scenario, 2 * n, cacert))
+    return (two - one) / n
+
+
+def idle_memory(runtime, n):
+    """S6 on one runtime: conformance's idle_memory example, its JSON line."""
+    args = ["taskset", "-c", "1", os.path.join(TARGET, "examples", "idle_memory"),
+            f"http://127.0.0.1:{PORT}/small", str(n), runtime]
+    done = subprocess.run(args, capture_output=True, text=True, preexec_fn=lambda: raise_open_files(n + 1024))
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+HYPER = "hyper-util (mt, 1 worker)"
+RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
+ANALYSIS_MARK = "<!-- analysis -->"
+
+
+def ratio(results, scenario, client, reference):
+    """The paired ratio: each run's figure over the reference's, median over the runs."""
+    pairs = zip(results[(scenario, client)], results[(scenario, reference)])
+    return statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in pairs)
+
+
+def per_run(results, scenario, client, reference):
+    pairs = zip(results[(scenario, client)], results[(scenario, reference)])
+    return " ".join(f"{a['cpu_us'] / b['cpu_us']:.2f}" for a, b in pairs)
+
+
+def table(results, scenarios, clients_of, runs):
+    lines = [f"| scenario | client | CPU us/req | connections | errors | vs hyper (mt) | per run | vs floor (same runtime) | per run |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for scenario in scenarios:
+        for client in clients_of(scenario):
+            cpu = [r["cpu_us"] for r in results[(scenario, client)]]
+            floor = None if is_tls(scenario) else floor_of(client)
+            lines.append(
+                f"| {scenario} | {client} | {statistics.median(cpu):.1f} [{min(cpu):.1f}-{max(cpu):.1f}] | "
+                f"{max(r['opened'] for r in results[(scenario, client)])} | "
+                f"{sum(r['errors'] for r in results[(scenario, client)])} | "
+                f"{ratio(results, scenario, client, HYPER):.2f} | {per_run(results, scenario, client, HYPER)} | "
+                f"{'-' if floor is None else format(ratio(results, scenario, client, floor), '.2f')} | "
+                f"{'-' if floor is None else per_run(results, scenario, client, floor)} |")
+    return "\n".join(lines)
+
+
+def targets(results, scenarios, syscalls, memory):
+    """Each target of docs/bench.md with the measured figure: met or missed."""
+    out = []
+    def check(name, value, limit, fmt="{:.2f}"):
+        out.append(f"- {'met' if value <= limit else '**missed**'}: {name}: {fmt.format(value)} (target {fmt.format(limit)})")
+    for scenario in scenarios:
+        for client in ("roundtrip", "roundtrip (smol)"):
+            if (scenario, client) not in results:
+                continue
+            if is_tls(scenario):
+                limit = 0.9 if scenario == "S5-TLS" else 0.85
+                check(f"{scenario} {client} vs hyper (mt)", ratio(results, scenario, client, HYPER), limit)
+                continue
+            if scenario != "S3":
+                check(f"{scenario} {client} vs hyper (mt)", ratio(results, scenario, client, HYPER), 0.85)
+            check(f"{scenario} {client} vs {floor_of(client)}", ratio(results, scenario, client, floor_of(client)), 1.15)
+    for (scenario, client), calls in sorted(syscalls.items()):
+        if client == "roundtrip" and scenario == "S1":
+            check("S1 syscalls per request (Tokio)", calls, 3.0)
+        if client == "roundtrip (smol)" and scenario == "S1":
+            check("S1 syscalls per request (smol, at most the smol floor)", calls, syscalls[("S1", "floor (smol)")])
+        if client.startswith("roundtrip") and scenario == "S3":
+            check(f"S3 syscalls per MiB ({client})", calls, 25.0, "{:.1f}")
+    for runtime, m in memory.items():
+        check(f"S6 live heap per idle connection ({runtime}), KiB", m["heap_kib_per_conn"], 2.0)
+        check(f"S6 RSS per idle connection ({runtime}), KiB", m["rss_kib_per_conn"], 2.0)
+    return "\n".join(out)
+
+
+def write_results(command, commit, runs, body):
+    analysis = ""
+    if os.path.exists(RESULTS):
+        with open(RESULTS) as f:
+            text = f.read()
+        if ANALYSIS_MARK in text:
+            analysis = text[text.index(ANALYSIS_MARK):]
+    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    machine = f"{os.cpu_count()} CPUs, Linux {os.uname().release}, {nginx}"
+    with open(RESULTS, "w") as f:
+        f.write(f"# Comparison results\n\nCommand: `{command}`, run on {time.strftime('%Y-%m-%d')} at commit "
+                f"{commit} ({runs} runs), on {machine}; nginx pinned to CPU 0, the clients to CPU 1.\n"
+                "How to read it: docs/bench.md. The figure is the client process's CPU time (user + system, "
+                "from `wait4`, startup included) per request, median [min-max]; the ratios are paired per "
+                "run (listed), then the median.\n\n" + body + "\n\n" + (analysis or ANALYSIS_MARK + "\n"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", help="default S1,S2,S3,S4,S5; with --tls S1,S2,S5")
@@ -248,33 +394,62 @@ def main():
                         help="also run this `load` binary (an older build) as 'roundtrip (baseline)'")
     parser.add_argument("--with-trace", action="store_true",
                         help="also run `load --trace`: a trace callback on every request that only counts")
+    parser.add_argument("--all", action="store_true",
+                        help="S1-S5, the TLS scenarios, syscalls, S6; writes bench/RESULTS.md")
+    parser.add_argument("--smoke", action="store_true", help="--all with tiny counts, writing nothing (CI)")
     args = parser.parse_args()
     if args.baseline:
         CLIENTS["roundtrip (baseline)"] = [os.path.abspath(args.baseline), "--json"]
     if args.with_trace:
         CLIENTS["roundtrip (no-op trace)"] = [os.path.join(TARGET, "load"), "--json", "--trace"]
-    scenarios = [s.strip() for s in (args.scenarios or ("S1,S2,S5" if args.tls else "S1,S2,S3,S4,S5")).split(",")]
-    clients = {c: command for c, command in CLIENTS.items() if not (args.tls and is_floor(c))}
+    everything = args.all or args.smoke
+    if everything:
+        scenarios = ["S1", "S2", "S3", "S4", "S5", "S1-TLS", "S2-TLS", "S5-TLS"]
+    elif args.scenarios:
+        scenarios = [s.strip() + ("-TLS" if args.tls else "") for s in args.scenarios.split(",")]
+    else:
+        scenarios = ["S1-TLS", "S2-TLS", "S5-TLS"] if args.tls else ["S1", "S2", "S3", "S4", "S5"]
+    divisor = 1000 if args.smoke else 10 if args.quick else 1
+    runs = 1 if args.smoke else args.runs
+    tls = any(is_tls(s) for s in scenarios)
+
+    def clients_of(scenario):
+        return [c for c in CLIENTS if not (is_tls(scenario) and is_floor(c))]
+
     if not args.no_build:
         # Two builds: features must not unify between the tool and the references.
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-conformance",
-                        "--example", "bench_hyper", "--example", "bench_floor"], check=True, cwd=ROOT)
+                        "--example", "bench_hyper", "--example", "bench_floor", "--example", "idle_memory"],
+                       check=True, cwd=ROOT)
         # `load` as shipped: roundtrip-cli's default features (rustls with aws-lc-rs).
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-cli", "--bin", "load"],
                        check=True, cwd=ROOT)
+    if everything and shutil.which("strace") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "strace"], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     prefix = tempfile.mkdtemp(prefix="roundtrip-bench-")
     cacert = None
-    if args.tls:
+    if tls:
         make_certificates(prefix)
         cacert = os.path.join(prefix, "ca.pem")
-    nginx = start_nginx(prefix, args.tls)
-    results = {(s, c): [] for s in scenarios for c in clients}
+    nginx = start_nginx(prefix, tls)
+    results = {(s, c): [] for s in scenarios for c in clients_of(s)}
+    syscalls, memory = {}, {}
     try:
-        for run in range(args.runs):
+        for run in range(runs):
             for scenario in scenarios:
-                for client, command in clients.items():
-                    results[(scenario, client)].append(run_client(command, scenario, args.quick, cacert))
-                print(f"run {run + 1}/{args.runs} {scenario} done", file=sys.stderr)
+                for client in clients_of(scenario):
+                    results[(scenario, client)].append(run_client(CLIENTS[client], scenario, divisor, cacert))
+                print(f"run {run + 1}/{runs} {scenario} done", file=sys.stderr)
+        if everything:
+            for scenario in scenarios:
+                for client in clients_of(scenario):
+                    syscalls[(scenario, client)] = syscalls_per_request(
+                        CLIENTS[client], scenario, cacert, 10_000 if args.smoke else 20)
+            print("syscalls done", file=sys.stderr)
+            for runtime in ("tokio", "smol"):
+                memory[runtime] = idle_memory(runtime, 100 if args.smoke else 10_000)
+            print("S6 done", file=sys.stderr)
     finally:
         nginx.terminate()
         nginx.wait()
@@ -282,32 +457,31 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     if args.save:
         with open(args.save, "w") as f:
-            json.dump({"commit": commit, "date": time.strftime("%Y-%m-%d"), "quick": args.quick, "tls": args.tls,
-                       "results": {f"{s}|{c}": r for (s, c), r in results.items()}}, f, indent=1)
-    print(f"# CPU us/request, median [min-max] of {args.runs} runs; {time.strftime('%Y-%m-%d')}, commit {commit}"
-          f"{', TLS 1.3 (aws-lc-rs; no floors)' if args.tls else ''}{', quick' if args.quick else ''}\n")
-    print("Ratios are paired: each run's figure over the reference's in the same run, then the median over")
-    print("the runs, which cancels most of the machine's drift between runs.\n")
-    connections = "connections (TLS handshakes)" if args.tls else "connections"
-    print(f"| scenario | client | CPU us/req | {connections} | errors | vs hyper (mt) | vs floor (same runtime) |")
-    print("|---|---|---|---|---|---|---|")
-    for scenario in scenarios:
-        def ratio(client, reference):
-            pairs = zip(results[(scenario, client)], results[(scenario, reference)])
-            return statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in pairs)
-        for client in clients:
-            runs = results[(scenario, client)]
-            cpu = [r["cpu_us"] for r in runs]
-            print(f"| {scenario} | {client} | {statistics.median(cpu):.1f} [{min(cpu):.1f}-{max(cpu):.1f}] | "
-                  f"{max(r['opened'] for r in runs)} | {sum(r['errors'] for r in runs)} | "
-                  f"{ratio(client, 'hyper-util (mt, 1 worker)'):.2f} | "
-                  f"{'-' if args.tls else format(ratio(client, floor_of(client)), '.2f')} |")
-    for scenario in scenarios:
-        for other in ("roundtrip (baseline)", "roundtrip (no-op trace)"):
-            if other in clients:
-                pairs = zip(results[(scenario, other)], results[(scenario, "roundtrip")])
-                print(f"\n{scenario}: {other} / roundtrip = "
-                      f"{statistics.median(a['cpu_us'] / b['cpu_us'] for a, b in pairs):.3f} (paired median)")
+            json.dump({"commit": commit, "date": time.strftime("%Y-%m-%d"), "divisor": divisor,
+                       "results": {f"{s}|{c}": r for (s, c), r in results.items()},
+                       "syscalls": {f"{s}|{c}": v for (s, c), v in syscalls.items()}, "memory": memory}, f, indent=1)
+    body = table(results, scenarios, clients_of, runs)
+    if everything:
+        body += "\n\nSyscalls per request (strace -f -c; S3: per MiB), one measurement per client:\n\n"
+        body += "| scenario | " + " | ".join(CLIENTS) + " |\n|---|" + "---|" * len(CLIENTS) + "\n"
+        for scenario in scenarios:
+            cells = [f"{syscalls[(scenario, c)]:.2f}" if (scenario, c) in syscalls else "-" for c in CLIENTS]
+            body += f"| {scenario} | " + " | ".join(cells) + " |\n"
+        body += "\nS6, idle pooled connections (conformance's idle_memory example):\n\n"
+        body += "| runtime | requests | failed | idle | VmRSS KiB per connection | live heap KiB per connection |\n|---|---|---|---|---|---|\n"
+        for runtime, m in memory.items():
+            body += (f"| {runtime} | {m['requests']} | {m['failed']} | {m['idle']} | "
+                     f"{m['rss_kib_per_conn']:.2f} | {m['heap_kib_per_conn']:.2f} |\n")
+        body += "\nTargets (docs/bench.md):\n\n" + targets(results, scenarios, syscalls, memory)
+    for extra in ("roundtrip (baseline)", "roundtrip (no-op trace)"):
+        for scenario in scenarios:
+            if (scenario, extra) in results:
+                body += f"\n\n{scenario}: {extra} / roundtrip = {ratio(results, scenario, extra, 'roundtrip'):.3f} (paired median)"
+    print(body)
+    if args.all:
+        command = "python3 bench/compare.py " + " ".join(sys.argv[1:])
+        write_results(command, commit, runs, body)
+        print(f"\nwrote {RESULTS}", file=sys.stderr)
 
 
 if __name__ == "__main__":
