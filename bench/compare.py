@@ -54,7 +54,11 @@ def free_port():
 
 
 PORT = free_port()
+# nginx on CPU 0 and the client on CPU 1; on a one-CPU machine (a CI runner) both on 0.
+CLIENT_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
 TLS_PORT = free_port()
+# nginx on CPU 0 and the client on CPU 1; on a one-CPU machine (a CI runner) both on 0.
+CLIENT_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
 
 SCENARIOS = {
     # id: (path, connections, requests, method, body bytes, close)
@@ -256,7 +260,7 @@ def run_client(command, scenario, divisor, cacert):
     """One run of `command` in `scenario` with a `divisor`-th of its requests."""
     path = SCENARIOS[scenario.removesuffix("-TLS")][0]
     requests = requests_of(scenario, divisor)
-    args = ["taskset", "-c", "1"] + client_args(command, scenario, requests, cacert)
+    args = ["taskset", "-c", CLIENT_CPU] + client_args(command, scenario, requests, cacert)
     before = accepts()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = process.stdout.read()
@@ -275,7 +279,7 @@ def run_client(command, scenario, divisor, cacert):
 def strace_calls(args):
     """Syscalls made by `args` and its threads, from strace -f -c."""
     with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as out:
-        done = subprocess.run(["strace", "-f", "-c", "-o", out.name, "taskset", "-c", "1"] + args,
+        done = subprocess.run(["strace", "-f", "-c", "-o", out.name, "taskset", "-c", CLIENT_CPU] + args,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if done.returncode != 0:
             raise SystemExit(f"strace {' '.join(args)} failed with {done.returncode}")
