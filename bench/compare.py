@@ -54,8 +54,6 @@ def free_port():
 
 
 PORT = free_port()
-# nginx on CPU 0 and the client on CPU 1; on a one-CPU machine (a CI runner) both on 0.
-CLIENT_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
 TLS_PORT = free_port()
 # nginx on CPU 0 and the client on CPU 1; on a one-CPU machine (a CI runner) both on 0.
 CLIENT_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
@@ -298,7 +296,7 @@ def syscalls_per_request(command, scenario, cacert, divisor):
 
 def idle_memory(runtime, n):
     """S6 on one runtime: conformance's idle_memory example, its JSON line."""
-    args = ["taskset", "-c", "1", os.path.join(TARGET, "examples", "idle_memory"),
+    args = ["taskset", "-c", CLIENT_CPU, os.path.join(TARGET, "examples", "idle_memory"),
             f"http://127.0.0.1:{PORT}/small", str(n), runtime]
     done = subprocess.run(args, capture_output=True, text=True, preexec_fn=lambda: raise_open_files(n + 1024))
     if done.returncode != 0:
