@@ -393,7 +393,8 @@ def main():
     parser.add_argument("--tls", action="store_true",
                         help="over TLS 1.3 to nginx (no floors; load built with --features rustls)")
     parser.add_argument("--baseline", metavar="LOAD",
-                        help="also run this `load` binary (an older build) as 'roundtrip (baseline)'")
+                        help="also run this `load` binary (an older build) as 'roundtrip (baseline)', "
+                             "with any arguments after it ('/tmp/load --runtime smol')")
     parser.add_argument("--with-trace", action="store_true",
                         help="also run `load --trace`: a trace callback on every request that only counts")
     parser.add_argument("--all", action="store_true",
@@ -401,7 +402,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="--all with tiny counts, writing nothing (CI)")
     args = parser.parse_args()
     if args.baseline:
-        CLIENTS["roundtrip (baseline)"] = [os.path.abspath(args.baseline), "--json"]
+        binary, *extra = args.baseline.split()
+        CLIENTS["roundtrip (baseline)"] = [os.path.abspath(binary), "--json"] + extra
     if args.with_trace:
         CLIENTS["roundtrip (no-op trace)"] = [os.path.join(TARGET, "load"), "--json", "--trace"]
     everything = args.all or args.smoke
@@ -478,7 +480,9 @@ def main():
     for extra in ("roundtrip (baseline)", "roundtrip (no-op trace)"):
         for scenario in scenarios:
             if (scenario, extra) in results:
-                body += f"\n\n{scenario}: {extra} / roundtrip = {ratio(results, scenario, extra, 'roundtrip'):.3f} (paired median)"
+                for ours in ("roundtrip", "roundtrip (smol)"):
+                    body += (f"\n\n{scenario}: {extra} / {ours} = "
+                             f"{ratio(results, scenario, extra, ours):.3f} (paired median)")
     print(body)
     if args.all:
         command = "python3 bench/compare.py " + " ".join(sys.argv[1:])

@@ -109,6 +109,7 @@
 
 mod io;
 mod runtime;
+mod tcp;
 
 /// The executor crate [`Spawn`] is implemented for (smol re-exports the
 /// same `Executor`), so a program names the version this crate uses.

@@ -15,6 +15,7 @@ use async_executor::Executor;
 use roundtrip_core::client::{Io, Runtime, Sleep};
 
 use crate::io::SmolIo;
+use crate::tcp::TcpIo;
 
 /// Where the client spawns its background tasks (dials, drains, the reaper).
 ///
@@ -142,9 +143,7 @@ impl<S: Spawn> Runtime for Smol<S> {
     }
 
     async fn connect_tcp(&self, addr: SocketAddr) -> io::Result<Box<dyn Io>> {
-        let stream = async_net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Box::new(SmolIo(stream)))
+        Ok(Box::new(TcpIo::connect(addr).await?))
     }
 
     async fn connect_unix(&self, path: PathBuf) -> io::Result<Box<dyn Io>> {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 #[cfg(feature = "rustls")]
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -163,32 +163,56 @@ impl Conn {
 
     /// Hot path: a read only when the connection wants bytes; the runtime's
     /// readiness tracking keeps it from costing a syscall that would block.
+    /// An idle connection is not read here: no task waits on it, and the
+    /// check before its next use ([`probe`](Self::probe)) sees what came
+    /// meanwhile (a runtime without readiness tracking would pay a read and
+    /// an epoll re-arm per request for nothing).
     fn poll_read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        if self.proto.is_reusable() {
+            return false;
+        }
+        self.read(cx, now)
+    }
+
+    /// One read into the connection, if it wants bytes.
+    fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         if !self.proto.wants_read() {
             return false;
         }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            match self.io.poll_read(cx, &mut scratch) {
-                Poll::Ready(Ok(0)) => self.proto.handle_eof(now),
-                Poll::Ready(Ok(n)) => self.proto.handle_read(now, &scratch[..n]),
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => {
-                    self.proto.handle_io_error(now, Direction::Read, e.kind());
-                    self.io_error = Some(e);
-                }
-                Poll::Pending => return false,
-            }
-            true
+            let result = self.io.poll_read(cx, &mut scratch);
+            self.absorb(now, result, &scratch)
         })
     }
 
+    /// Hands a read's outcome to the connection; whether anything changed.
+    fn absorb(&mut self, now: Instant, result: Poll<io::Result<usize>>, scratch: &[u8]) -> bool {
+        match result {
+            Poll::Ready(Ok(0)) => self.proto.handle_eof(now),
+            Poll::Ready(Ok(n)) => self.proto.handle_read(now, &scratch[..n]),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => {
+                self.proto.handle_io_error(now, Direction::Read, e.kind());
+                self.io_error = Some(e);
+            }
+            Poll::Pending => return false,
+        }
+        true
+    }
+
     /// Checks a parked connection before reuse with one read that must not
-    /// block: EOF, an error or unsolicited bytes make it unusable. Costs no
-    /// syscall when the runtime knows the socket has nothing to read.
+    /// block ([`Io::try_read`]): EOF, an error or unsolicited bytes make it
+    /// unusable. Costs no syscall when the runtime knows the socket has
+    /// nothing to read.
     pub(crate) fn probe(&mut self, now: Instant) -> bool {
-        let mut cx = Context::from_waker(Waker::noop());
-        self.poll_read(&mut cx, now);
+        if self.proto.wants_read() {
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                let result = self.io.try_read(&mut scratch);
+                self.absorb(now, result, &scratch);
+            });
+        }
         self.proto.is_reusable()
     }
 

@@ -23,6 +23,16 @@ pub trait Io: Send + 'static {
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Shuts down the write side.
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Reads what is there now, without waiting and without asking to be
+    /// woken: `Pending` when nothing is. The engine checks an idle connection
+    /// with it before reusing it. The default polls with a no-op waker, which
+    /// costs nothing on a runtime that tracks readiness (Tokio); a stream
+    /// whose `poll_read` would arm a reactor on the way should override it
+    /// with a plain non-blocking read.
+    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read(&mut Context::from_waker(std::task::Waker::noop()), buf)
+    }
 }
 
 impl Io for Box<dyn Io> {
@@ -37,6 +47,9 @@ impl Io for Box<dyn Io> {
     }
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         (**self).poll_shutdown(cx)
+    }
+    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        (**self).try_read(buf)
     }
 }
 

@@ -363,6 +363,26 @@ impl Io for TlsIo {
         self.io.poll_flush(cx)
     }
 
+    /// Records already received, decrypted; no waiting and nothing sent (a
+    /// key update the server asked for is answered by the next poll).
+    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match self.tls.reader().read(buf) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            match self.tls.read_tls(&mut Now(&mut *self.io)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            if let Err(error) = self.tls.process_new_packets() {
+                return Poll::Ready(Err(TlsError::from(error).into_io()));
+            }
+        }
+    }
+
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.close_notify_sent {
             self.tls.send_close_notify();
@@ -383,6 +403,18 @@ struct Blocking<'a, 'b> {
 impl Read for Blocking<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.io.poll_read(self.cx, buf) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+/// The transport's [`Io::try_read`] as a `Read` for rustls: what is there now.
+struct Now<'a>(&'a mut dyn Io);
+
+impl Read for Now<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.try_read(buf) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }

@@ -1,0 +1,90 @@
+//! TCP on async-io with the readiness bookkeeping async-io leaves to its
+//! caller, so a keep-alive request costs the system calls it needs and no
+//! more (docs/bench.md, syscalls per request).
+//!
+//! async-io's `Async::poll_read` tries the read first and, on `EAGAIN`,
+//! re-arms the socket in epoll (one-shot): a read that finds nothing costs
+//! two calls, and an armed socket makes the reactor thread wake when the
+//! next response lands even if the task has read it already. Here a read is
+//! tried only when bytes may be there (right after a write, or once the
+//! reactor said so), and the socket is armed only when the task is about to
+//! wait for it.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::task::{Context, Poll, ready};
+
+use async_io::Async;
+use roundtrip_core::client::Io;
+
+/// A TCP connection for the engine.
+pub(crate) struct TcpIo {
+    stream: Async<TcpStream>,
+    /// Bytes may be waiting: try the read. Set by a write (an answer may be
+    /// there already: the peer is often faster than a trip through the
+    /// reactor) and by the reactor's event; cleared by a read that came
+    /// back short or empty-handed.
+    maybe_readable: bool,
+}
+
+impl TcpIo {
+    pub(crate) async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let stream = Async::<TcpStream>::connect(addr).await?;
+        stream.get_ref().set_nodelay(true)?;
+        Ok(Self { stream, maybe_readable: true })
+    }
+}
+
+impl Io for TcpIo {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            if self.maybe_readable {
+                match self.try_read(buf) {
+                    Poll::Ready(result) => return Poll::Ready(result),
+                    Poll::Pending => {}
+                }
+            }
+            ready!(self.stream.poll_readable(cx))?;
+            self.maybe_readable = true;
+        }
+    }
+
+    /// One non-blocking read, and no arming: also what the engine's check
+    /// of an idle connection costs here, one system call.
+    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self.stream.get_ref().read(buf) {
+            Ok(n) => {
+                // A short read emptied the socket's buffer.
+                self.maybe_readable = n == buf.len() && n > 0;
+                Poll::Ready(Ok(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.maybe_readable = false;
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        loop {
+            match self.stream.get_ref().write_vectored(bufs) {
+                Ok(n) => {
+                    self.maybe_readable = true;
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            ready!(self.stream.poll_writable(cx))?;
+        }
+    }
+
+    fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.stream.get_ref().shutdown(Shutdown::Write))
+    }
+}
