@@ -37,9 +37,13 @@ pub struct Target {
 
 impl PartialEq for Target {
     fn eq(&self, other: &Self) -> bool {
+        // The same spelling first (nearly always): a memcmp, where
+        // `Authority`'s own comparison folds case byte by byte (hot path).
         self.scheme == other.scheme
             && self.proxy == other.proxy
-            && (self.is_forwarded() || self.authority == other.authority)
+            && (self.is_forwarded()
+                || self.authority.as_str() == other.authority.as_str()
+                || self.authority == other.authority)
     }
 }
 

@@ -126,6 +126,11 @@ fn is_chunked(head: &ResponseHead) -> Result<bool, ProtocolError> {
 pub fn server_keeps_alive(head: &ResponseHead) -> bool {
     let mut keep_alive = false;
     for value in head.framing_values(FramingField::Connection) {
+        // The usual values, whole, before splitting the list (hot path).
+        if value.eq_ignore_ascii_case(b"keep-alive") {
+            keep_alive = true;
+            continue;
+        }
         for option in list_elements(value) {
             if option.eq_ignore_ascii_case(b"close") {
                 return false;
