@@ -25,6 +25,7 @@
 //! `1` for a second parse and put back afterwards: the head stays as received,
 //! its version is HTTP/1.1, and 1.0 and 1.1 heads pay nothing for it.
 
+use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
@@ -187,13 +188,15 @@ impl ResponseHead {
     /// the same token grammar, which a test pins), never with a panic.
     pub fn header_map(&self) -> Result<HeaderMap, ProtocolError> {
         let mut map = HeaderMap::with_capacity(self.fields.len());
-        for f in &self.fields {
-            let name = HeaderName::from_bytes(self.slice(f.name)).map_err(|_| ProtocolError::HeaderName)?;
-            let value = self.raw.slice(f.value.0 as usize..(f.value.0 + f.value.1) as usize);
-            let value = HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)?;
-            map.append(name, value);
-        }
-        Ok(map)
+        NAMES.with_borrow_mut(|names| {
+            for (i, f) in self.fields.iter().enumerate() {
+                let name = names.name(i, self.slice(f.name))?;
+                let value = self.raw.slice(f.value.0 as usize..(f.value.0 + f.value.1) as usize);
+                let value = HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)?;
+                map.append(name, value);
+            }
+            Ok(map)
+        })
     }
 
     /// Turns the head into an `http::Response` around `body`.
@@ -208,6 +211,39 @@ impl ResponseHead {
 
     fn slice(&self, (start, len): (u32, u32)) -> &[u8] {
         &self.raw[start as usize..(start + len) as usize]
+    }
+}
+
+thread_local! {
+    /// The field names of the heads this thread parsed last, by position.
+    static NAMES: RefCell<NameCache> = const { RefCell::new(NameCache(Vec::new())) };
+}
+
+/// Field names as received, by their position in the head, with the
+/// `HeaderName` each became. A server sends the same fields in the same order
+/// on every response, and `HeaderName::from_bytes` (lowercasing, a search
+/// among the standard names) was a tenth of a keep-alive request's user-space
+/// cost; a repeated name costs a comparison of its bytes instead.
+struct NameCache(Vec<(Box<[u8]>, HeaderName)>);
+
+impl NameCache {
+    /// Positions remembered: a head's usual fields, not a flood of them.
+    const POSITIONS: usize = 32;
+
+    fn name(&mut self, position: usize, raw: &[u8]) -> Result<HeaderName, ProtocolError> {
+        if let Some((bytes, name)) = self.0.get(position)
+            && **bytes == *raw
+        {
+            return Ok(name.clone());
+        }
+        let name = HeaderName::from_bytes(raw).map_err(|_| ProtocolError::HeaderName)?;
+        let entry = (Box::from(raw), name.clone());
+        if position < self.0.len() {
+            self.0[position] = entry;
+        } else if position == self.0.len() && position < Self::POSITIONS {
+            self.0.push(entry);
+        }
+        Ok(name)
     }
 }
 
