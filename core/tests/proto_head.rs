@@ -39,6 +39,22 @@ fn header_values_share_the_read_buffer() {
     assert_eq!(response.status(), 200);
 }
 
+/// Names are remembered by position per thread: a repeated name reuses the
+/// last one, a different or differently spelled one is its own.
+#[test]
+fn field_names_follow_each_head_not_the_last_one() {
+    let names = |input: &[u8]| {
+        let mut buf = BytesMut::from(input);
+        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+        let map = head.header_map().unwrap();
+        map.keys().map(|k| k.as_str().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(b"HTTP/1.1 200 OK\r\nServer: a\r\nX-One: 1\r\n\r\n"), ["server", "x-one"]);
+    assert_eq!(names(b"HTTP/1.1 200 OK\r\nServer: a\r\nX-One: 1\r\n\r\n"), ["server", "x-one"]);
+    assert_eq!(names(b"HTTP/1.1 200 OK\r\nX-One: 1\r\nSERVER: a\r\n\r\n"), ["x-one", "server"]);
+    assert_eq!(names(b"HTTP/1.1 200 OK\r\nX-Onf: 1\r\n\r\n"), ["x-onf"]);
+}
+
 #[test]
 fn status_line_without_reason_is_accepted_rfc9112_4() {
     check(
