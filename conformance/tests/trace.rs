@@ -267,7 +267,30 @@ async fn a_decompressed_body<R: Runtime + Default>() {
     );
 }
 
+/// A trace callback that panics while its request is queued takes the
+/// request down, not the pool: the waiter leaves the queue, and the
+/// connection its dial opens serves the next request (one per host here).
+async fn a_panicking_trace_leaves_the_pool_whole<R: Runtime + Default>() {
+    let server = Server::ok(b"ok");
+    let client = client::<R>(|b| b.max_conns_per_host(Some(1)));
+    let panics = Trace::new(|event| {
+        if let TraceEvent::PoolWait { .. } = event {
+            panic!("a trace callback that panics");
+        }
+    });
+    let mut request = Box::pin(client.get(server.url("/")).extension(panics).send());
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = request.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    }));
+    assert!(polled.is_err(), "the callback's panic reached the caller");
+    drop(request);
+    assert_eq!(client.pool_stats().waiting, 0, "the waiter left the queue");
+    let response = client.get(server.url("/")).await.unwrap();
+    assert_eq!(response.into_body().bytes(16).await.unwrap(), "ok");
+}
+
 roundtrip_conformance::on_every_runtime!(
+    a_panicking_trace_leaves_the_pool_whole,
     a_fresh_then_a_reused_connection,
     a_stale_connection_is_closed_then_retried,
     expect_continue_reports_the_100,

@@ -288,8 +288,9 @@ fn write_out(format: &str, done: &Done) -> String {
     let mut out = String::new();
     let mut rest = format.replace("\\n", "\n");
     while let Some(at) = rest.find("%{") {
-        out.push_str(&rest[..at]);
+        // An unclosed `%{` is text, as the rest after it.
         let Some(end) = rest[at..].find('}') else { break };
+        out.push_str(&rest[..at]);
         let name = &rest[at + 2..at + end];
         let value = match name {
             "http_code" | "response_code" => format!("{:03}", done.status),

@@ -92,10 +92,19 @@ impl<R: Runtime> Body<R> {
             // Bodyless responses give the connection back before the caller sees
             // the response, so its next request finds it idle (Go #13633).
             if let Some(conn) = leased.conn() {
-                while conn.proto.poll_event().is_some() {}
+                while let Some(event) = conn.proto.poll_event() {
+                    if let Event::RequestSent { .. } = event {
+                        options.trace_on(&conn.info.span, || TraceEvent::RequestWritten);
+                    }
+                }
+            }
+            options.trace(|| TraceEvent::BodyDone);
+            if let Some(conn) = leased.conn()
+                && let Some(reason) = conn.proto.close_reason()
+            {
+                options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
             }
             leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
-            options.trace(|| TraceEvent::BodyDone);
             return Self { streaming: None, switched: None };
         }
         let remaining = match kind {

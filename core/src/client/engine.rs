@@ -232,7 +232,7 @@ impl<R: Runtime> Engine<R> {
         loop {
             let (lease, conn, now) = match self.checkout_step(target, options) {
                 Ok(ready) => ready,
-                Err((waiter, now)) => return WaitForConn::new(self.clone(), waiter, now).await,
+                Err(wait) => return wait.await,
             };
             match conn {
                 Some(mut conn) => {
@@ -248,13 +248,13 @@ impl<R: Runtime> Engine<R> {
     }
 
     /// One pool checkout: the idle connection it offers (`None` if its slot
-    /// lost it), or the waiter it queued, reported as waiting.
+    /// lost it), or the wait for the waiter it queued, reported as waiting.
     #[allow(clippy::type_complexity, reason = "a private step of checkout")]
     fn checkout_step(
         self: &Arc<Self>,
         target: &Target,
         options: &Options,
-    ) -> Result<(Lease, Option<Conn>, Instant), (WaiterId, Instant)> {
+    ) -> Result<(Lease, Option<Conn>, Instant), WaitForConn<R>> {
         let mut st = self.lock();
         let now = st.now;
         match st.pool.checkout(now, target.clone()) {
@@ -265,10 +265,13 @@ impl<R: Runtime> Engine<R> {
             Checkout::Waiting(waiter) => {
                 st.waiters.insert(waiter, Waiter::Waiting(None));
                 st.dial_trace = options.trace.clone();
-                // Reported before the dial it may start reports anything.
                 let queued_ahead = st.pool.key_stats(target).map_or(0, |s| s.waiting.saturating_sub(1));
+                // Made before the trace runs: if the callback panics, dropping
+                // it takes the waiter out of the queue.
+                let wait = WaitForConn::new(self.clone(), waiter, now);
+                // Reported before the dial it may start reports anything.
                 st.unlock_then(|| options.trace(|| TraceEvent::PoolWait { queued_ahead }));
-                Err((waiter, now))
+                Err(wait)
             }
         }
     }

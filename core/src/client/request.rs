@@ -264,7 +264,9 @@ async fn tries<R: Runtime>(
         let reused = checked.lease.was_reused();
         let mut timings = Timings::new(start);
         timings.set(Mark::GotConnection, checked.at);
-        if !reused {
+        // The dial's phases belong to the request its dial handed the
+        // connection to; one that idled unused first is not this dial's.
+        if !reused && checked.lease.idle_for().is_none() {
             timings.dialed(checked.conn.info.dial_times);
         }
         let waited = checked.waited;

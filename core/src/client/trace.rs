@@ -225,7 +225,8 @@ impl Timings {
         self.dial.0[0].get()
     }
 
-    /// The TCP connect that won (and a proxy tunnel), on a new connection.
+    /// The TCP connect that won (to the proxy, when there is one), on a new
+    /// connection.
     pub fn connect(&self) -> Option<Duration> {
         self.dial.0[1].get()
     }

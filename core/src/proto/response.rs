@@ -188,15 +188,22 @@ impl ResponseHead {
     /// the same token grammar, which a test pins), never with a panic.
     pub fn header_map(&self) -> Result<HeaderMap, ProtocolError> {
         let mut map = HeaderMap::with_capacity(self.fields.len());
-        NAMES.with_borrow_mut(|names| {
+        let mut fill = |names: &mut NameCache| {
             for (i, f) in self.fields.iter().enumerate() {
                 let name = names.name(i, self.slice(f.name))?;
                 let value = self.raw.slice(f.value.0 as usize..(f.value.0 + f.value.1) as usize);
                 let value = HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)?;
                 map.append(name, value);
             }
-            Ok(map)
-        })
+            Ok(())
+        };
+        // Without the thread's cache (its thread-locals being torn down),
+        // a cache of this call's own.
+        match NAMES.try_with(|names| fill(&mut names.borrow_mut())) {
+            Ok(result) => result?,
+            Err(_) => fill(&mut NameCache(Vec::new()))?,
+        }
+        Ok(map)
     }
 
     /// Turns the head into an `http::Response` around `body`.
@@ -229,6 +236,9 @@ struct NameCache(Vec<(Box<[u8]>, HeaderName)>);
 impl NameCache {
     /// Positions remembered: a head's usual fields, not a flood of them.
     const POSITIONS: usize = 32;
+    /// Longer names are not kept: a hostile server must not pin its longest
+    /// names in every thread.
+    const LONGEST: usize = 64;
 
     fn name(&mut self, position: usize, raw: &[u8]) -> Result<HeaderName, ProtocolError> {
         if let Some((bytes, name)) = self.0.get(position)
@@ -237,6 +247,9 @@ impl NameCache {
             return Ok(name.clone());
         }
         let name = HeaderName::from_bytes(raw).map_err(|_| ProtocolError::HeaderName)?;
+        if raw.len() > Self::LONGEST {
+            return Ok(name);
+        }
         let entry = (Box::from(raw), name.clone());
         if position < self.0.len() {
             self.0[position] = entry;
