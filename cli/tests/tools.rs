@@ -424,7 +424,8 @@ fn fetch_follows_redirects_only_with_dash_l() {
     );
     assert!(fields[5].parse::<f64>().is_ok_and(|t| t > 0.0), "{stdout}");
     assert!(stdout.ends_with('\n'), "\\n is a newline: {stdout:?}");
-    let (_, stdout, _) = run(tool("fetch").args([old.as_str(), "-L", "-o", "/dev/null", "-w", "x=%{nope} %{"]));
+    let (_, stdout, _) =
+        run(tool("fetch").args([old.as_str(), "-L", "-o", "/dev/null", "-w", "x=%{nope} %{"]));
     assert_eq!(stdout, "x=%{nope} %{", "unknown and unclosed variables are text");
 
     let looping = server.url("/loop").to_string();

@@ -171,7 +171,7 @@ pub async fn one_connection_per_host_serves_ten_concurrent_requests<R: Runtime +
 
 /// The server answers the first request, then reads the next and closes
 /// without answering: the stale keep-alive race, made deterministic.
-fn closes_after_first_response() -> Server {
+pub fn closes_after_first_response() -> Server {
     Server::start(|conn| {
         if conn.index > 0 {
             while conn.read_request()?.is_some() {

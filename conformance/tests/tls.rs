@@ -26,15 +26,20 @@ fn client<R: Runtime + Default>(pki: &Pki) -> Client<R> {
     client
 }
 
-/// Keep-alive over TLS: two requests, one connection, one handshake.
-async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
-    let pki = Pki::new(&["localhost"]);
-    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+/// A TLS server answering every request on a connection with `HELLO`.
+fn keep_alive(pki: &Pki) -> Server {
+    Server::start_tls(pki.server_config(&[]), |conn| {
         while conn.read_head()?.is_some() {
             conn.write(HELLO)?;
         }
         Ok(())
-    });
+    })
+}
+
+/// Keep-alive over TLS: two requests, one connection, one handshake.
+async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let server = keep_alive(&pki);
     let client = client::<R>(&pki);
     for _ in 0..2 {
         let response = client.get(server.url_at("localhost", "/")).await.unwrap();
@@ -54,12 +59,7 @@ async fn get_reuses_one_tls_connection<R: Runtime + Default>() {
 /// the next request on it reports none of them (docs/observability.md).
 async fn tls_phases_are_traced_and_timed<R: Runtime + Default>() {
     let pki = Pki::new(&["localhost"]);
-    let server = Server::start_tls(pki.server_config(&[]), |conn| {
-        while conn.read_head()?.is_some() {
-            conn.write(HELLO)?;
-        }
-        Ok(())
-    });
+    let server = keep_alive(&pki);
     let client = client::<R>(&pki);
     for fresh in [true, false] {
         let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -99,19 +99,7 @@ async fn a_fresh_then_a_reused_connection<R: Runtime + Default>() {
 }
 
 async fn a_stale_connection_is_closed_then_retried<R: Runtime + Default>() {
-    // The server answers once, then reads the next request and closes.
-    let server = Server::start(|conn| {
-        if conn.index > 0 {
-            while conn.read_request()?.is_some() {
-                conn.respond(b"fresh")?;
-            }
-            return Ok(());
-        }
-        conn.read_request()?;
-        conn.respond(b"first")?;
-        conn.read_request()?;
-        Ok(())
-    });
+    let server = roundtrip_conformance::engine::closes_after_first_response();
     let client = client::<R>(|b| b);
     let recorder = Recorder::default();
     get(&client, &server, "/", &recorder).await;
