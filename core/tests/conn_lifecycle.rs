@@ -155,3 +155,30 @@ fn local_close_is_a_close_reason_not_an_error() {
     assert_eq!(s.events(), ["Closed LocalClose"]);
     assert!(s.conn.is_closed());
 }
+
+/// A body of known length can be read straight into the connection's buffer:
+/// the hint is the rest still to arrive, within `max_buffered_body`; bytes
+/// appended there are taken as `handle_read` takes its own.
+#[test]
+fn body_read_in_place_into_the_receive_buffer() {
+    let mut s = Script::default();
+    s.send(Method::GET, &[], BodyLength::Empty);
+    s.flush();
+    assert_eq!(s.conn.read_in_place_hint(), 0, "a head is read through the driver's buffer");
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\nabc");
+    s.events();
+    let max = roundtrip_core::conn::ConnectionConfig::default().max_buffered_body;
+    assert_eq!(s.conn.read_in_place_hint(), max - 3, "the room left, less than the 99,997 to come");
+    let buf = s.conn.receive_buffer();
+    buf.extend_from_slice(&[b'x'; 1000]);
+    s.conn.handle_read_in_place(s.now);
+    let (body, end) = s.body();
+    assert_eq!((body.len(), end.as_str()), (1003, "Pending"));
+    assert_eq!(s.conn.read_in_place_hint(), (100_000 - 1003).min(max));
+    let buf = s.conn.receive_buffer();
+    buf.extend_from_slice(&vec![b'y'; 100_000 - 1003]);
+    s.conn.handle_read_in_place(s.now);
+    let (rest, end) = s.body();
+    assert_eq!((rest.len(), end.as_str()), (100_000 - 1003, "End"));
+    assert_eq!(s.conn.read_in_place_hint(), 0);
+}

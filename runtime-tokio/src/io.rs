@@ -5,6 +5,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::{BufMut, BytesMut};
 use roundtrip_core::client::Io;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -34,6 +35,18 @@ where
 
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+
+    /// Tokio reads into uninitialised spare capacity (tokio-util's
+    /// `poll_read_buf`): a large body is never copied on its way in.
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        let mut limited = buf.limit(max);
+        Some(tokio_util::io::poll_read_buf(Pin::new(&mut self.0), cx, &mut limited))
     }
 }
 

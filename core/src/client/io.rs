@@ -28,6 +28,10 @@ use crate::conn::{Connection, Direction};
 /// read buffer of its own.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// A body rest worth reading in place (no copy): below it, the scratch
+/// buffer's copy costs less than growing the connection's buffer.
+const IN_PLACE_MIN: usize = 16 * 1024;
+
 /// Slices handed to one `write_vectored`: a head, and chunk framing around
 /// body pieces, rarely needs more.
 const MAX_SLICES: usize = 32;
@@ -174,10 +178,30 @@ impl Conn {
         self.read(cx, now)
     }
 
-    /// One read into the connection, if it wants bytes.
+    /// One read into the connection, if it wants bytes: the rest of a large
+    /// body straight into the connection's buffer when the transport can,
+    /// anything else through the thread's scratch buffer.
     fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         if !self.proto.wants_read() {
             return false;
+        }
+        let hint = self.proto.read_in_place_hint();
+        if hint >= IN_PLACE_MIN {
+            let buf = self.proto.receive_buffer();
+            buf.reserve(hint);
+            if let Some(result) = self.io.poll_read_buf(cx, buf, hint) {
+                return match result {
+                    Poll::Ready(Ok(0)) => {
+                        self.proto.handle_eof(now);
+                        true
+                    }
+                    Poll::Ready(Ok(_)) => {
+                        self.proto.handle_read_in_place(now);
+                        true
+                    }
+                    other => self.absorb(now, other, &[]),
+                };
+            }
         }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();

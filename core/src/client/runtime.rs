@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::BytesMut;
+
 /// A connected byte stream: TCP, a Unix socket, TLS over either, or anything a
 /// custom connector produces.
 ///
@@ -33,6 +35,20 @@ pub trait Io: Send + 'static {
     fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_read(&mut Context::from_waker(std::task::Waker::noop()), buf)
     }
+
+    /// Reads at most `max` bytes into `buf`'s spare capacity, appending them,
+    /// as `poll_read` does otherwise: a large body then reaches the caller
+    /// with no copy through a buffer of the engine's. `None` (the default)
+    /// when the stream cannot; the engine then uses `poll_read`.
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        let _ = (cx, buf, max);
+        None
+    }
 }
 
 impl Io for Box<dyn Io> {
@@ -50,6 +66,14 @@ impl Io for Box<dyn Io> {
     }
     fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         (**self).try_read(buf)
+    }
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        (**self).poll_read_buf(cx, buf, max)
     }
 }
 

@@ -231,6 +231,41 @@ impl Connection {
         self.on_input();
     }
 
+    /// How many bytes one read may append straight to
+    /// [`receive_buffer`](Self::receive_buffer): the rest of a body of known
+    /// length still to arrive, within `max_buffered_body`. 0 when a read into
+    /// a buffer of the driver's, given to [`handle_read`](Self::handle_read),
+    /// fits better (heads, chunked and close-delimited bodies) or when the
+    /// connection wants no bytes.
+    pub fn read_in_place_hint(&self) -> usize {
+        let Phase::Active(ex) = &self.phase else { return 0 };
+        let Recv::Body(decoder) = &ex.recv else { return 0 };
+        if self.eof || self.close_reason.is_some() {
+            return 0;
+        }
+        let buffered = self.shared.rx.len();
+        let coming = decoder.remaining().unwrap_or(0).saturating_sub(buffered as u64);
+        let room = self.shared.config.max_buffered_body.saturating_sub(buffered);
+        usize::try_from(coming).unwrap_or(usize::MAX).min(room)
+    }
+
+    /// The receive buffer, for a driver whose transport can read into spare
+    /// capacity: it appends at most [`read_in_place_hint`](Self::read_in_place_hint)
+    /// bytes, never touches what is there, then calls
+    /// [`handle_read_in_place`](Self::handle_read_in_place). Body bytes then
+    /// reach the caller without a copy.
+    pub fn receive_buffer(&mut self) -> &mut BytesMut {
+        &mut self.shared.rx
+    }
+
+    /// The driver appended bytes to [`receive_buffer`](Self::receive_buffer):
+    /// they are taken as [`handle_read`](Self::handle_read) takes its own.
+    pub fn handle_read_in_place(&mut self, _now: Instant) {
+        if self.close_reason.is_none() {
+            self.on_input();
+        }
+    }
+
     /// The socket reported EOF (the peer closed its sending side).
     pub fn handle_eof(&mut self, _now: Instant) {
         if self.close_reason.is_none() {
