@@ -94,7 +94,7 @@ impl<R: Runtime> Body<R> {
             if let Some(conn) = leased.conn() {
                 while let Some(event) = conn.proto.poll_event() {
                     if let Event::RequestSent { .. } = event {
-                        options.trace_on(&conn.info.span, || TraceEvent::RequestWritten);
+                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten);
                     }
                 }
             }
@@ -102,7 +102,7 @@ impl<R: Runtime> Body<R> {
             if let Some(conn) = leased.conn()
                 && let Some(reason) = conn.proto.close_reason()
             {
-                options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
+                options.trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
             }
             leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
             return Self { streaming: None, switched: None };
@@ -337,7 +337,8 @@ impl<R: Runtime> Body<R> {
                     if let Some(conn) = s.leased.conn()
                         && let Some(reason) = conn.proto.close_reason()
                     {
-                        s.options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
+                        s.options
+                            .trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
                     }
                     s.leased.release(cx, s.upload);
                 }
@@ -496,7 +497,7 @@ impl<R: Runtime> Streaming<R> {
                 match (event, self.upload.as_mut()) {
                     (Event::RequestBodyRejected { .. }, Some(upload)) => upload.stop(),
                     (Event::RequestSent { .. }, _) => {
-                        self.options.trace_on(&conn.info.span, || TraceEvent::RequestWritten)
+                        self.options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten)
                     }
                     _ => {}
                 }

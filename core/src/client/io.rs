@@ -56,7 +56,7 @@ impl Dialed {
             io,
             #[cfg(feature = "rustls")]
             tls: None,
-            info: ConnInfo { dial_times: DialTimes::default(), peer: None, span: tracing::Span::none() },
+            info: ConnInfo { dial_times: DialTimes::default(), peer: None, span: None },
         }
     }
 }
@@ -68,9 +68,9 @@ pub(crate) struct ConnInfo {
     pub(crate) dial_times: DialTimes,
     /// The address connected to, over TCP.
     pub(crate) peer: Option<SocketAddr>,
-    /// The connection's `tracing` span (`Span::none()` unless a subscriber
-    /// wanted it when the connection was opened).
-    pub(crate) span: tracing::Span,
+    /// The connection's `tracing` span, if a subscriber wanted it when the
+    /// connection was opened (boxed: 8 bytes of every idle connection, not 40).
+    pub(crate) span: Option<Box<tracing::Span>>,
 }
 
 /// A socket and the protocol state of the connection over it.

@@ -74,7 +74,7 @@ impl Options {
 
     /// [`trace`](Self::trace) for an event on a connection, logged in its span too.
     #[inline(always)]
-    pub(crate) fn trace_on(&self, conn: &tracing::Span, event: impl FnOnce() -> TraceEvent) {
-        emit(self.trace.as_ref(), self.span.as_deref(), Some(conn), event);
+    pub(crate) fn trace_on(&self, conn: Option<&tracing::Span>, event: impl FnOnce() -> TraceEvent) {
+        emit(self.trace.as_ref(), self.span.as_deref(), conn, event);
     }
 }

@@ -289,7 +289,8 @@ async fn tries<R: Runtime>(
                 if let Some(conn) = leased.conn() {
                     io = conn.take_io_error();
                     if let Some(reason) = conn.proto.close_reason() {
-                        options.trace_on(&conn.info.span, || TraceEvent::ConnectionClosed { reason });
+                        options
+                            .trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
                     }
                 }
                 let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
@@ -342,26 +343,26 @@ async fn exchange<R: Runtime>(
                 match event {
                     Event::HeadSent { .. } => {
                         timings.set(Mark::HeadWritten, now);
-                        options.trace_on(&conn.info.span, || TraceEvent::HeadWritten);
+                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::HeadWritten);
                     }
                     Event::RequestSent { .. } => {
-                        options.trace_on(&conn.info.span, || TraceEvent::RequestWritten)
+                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten)
                     }
                     Event::BodyAllowed { reason, .. } => {
                         body_allowed = true;
                         if reason == BodyAllowed::Continue {
-                            options.trace_on(&conn.info.span, || TraceEvent::Continue);
+                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::Continue);
                         }
                     }
                     Event::Informational { head, .. } => {
                         if !std::mem::replace(&mut first_byte, true) {
                             timings.set(Mark::FirstByte, now);
-                            options.trace_on(&conn.info.span, || TraceEvent::FirstByte);
+                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::FirstByte);
                         }
-                        options.trace_on(&conn.info.span, || TraceEvent::Informational {
+                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::Informational {
                             status: head.status(),
                         });
-                        options.trace_on(&conn.info.span, || {
+                        options.trace_on(conn.info.span.as_deref(), || {
                             TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
                         });
                         if let (Some(callback), Ok(response)) =
@@ -374,9 +375,9 @@ async fn exchange<R: Runtime>(
                         timings.set(Mark::ResponseHead, now);
                         if !first_byte {
                             timings.set(Mark::FirstByte, now);
-                            options.trace_on(&conn.info.span, || TraceEvent::FirstByte);
+                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::FirstByte);
                         }
-                        options.trace_on(&conn.info.span, || {
+                        options.trace_on(conn.info.span.as_deref(), || {
                             TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
                         });
                         // A body released by this response (Go 1.23: the final

@@ -119,9 +119,10 @@ fn spawn_dial<R: Runtime>(
                 let info = &mut dialed.info;
                 (info.dial_times, info.peer) = (report.times, report.peer);
                 // Made here, not under the pool's lock: a subscriber runs code.
-                info.span = tracing::debug_span!(
+                let span = tracing::debug_span!(
                     target: "roundtrip", parent: None, "connection", dial = dial.index(), peer = ?info.peer
                 );
+                info.span = (!span.is_none()).then(|| Box::new(span));
                 dialed
             });
             if let Err(error) = &result {
