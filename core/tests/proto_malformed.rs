@@ -266,7 +266,7 @@ fn rows() -> Vec<Row> {
         many.extend_from_slice(b"X-N: v\r\n");
     }
     many.extend_from_slice(b"\r\n");
-    rows.push(row("101 fields [B12]", &many, E::TooManyHeaders { limit: 100 }));
+    rows.push(row("101 fields [B12, B13]", &many, E::TooManyHeaders { limit: 100 }));
     let mut endless = b"HTTP/1.1 200 OK\r\n".to_vec();
     while endless.len() <= 64 * 1024 {
         endless.extend_from_slice(b"X-A: aaaaaaaaaa\r\n");
