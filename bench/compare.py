@@ -55,8 +55,10 @@ def free_port():
 
 PORT = free_port()
 TLS_PORT = free_port()
-# nginx on CPU 0 and the client on CPU 1; on a one-CPU machine (a CI runner) both on 0.
-CLIENT_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
+# nginx on the first CPU this process may use and the client on the second; with
+# only one (a CI runner, a container), both on it.
+CPUS = sorted(os.sched_getaffinity(0))
+NGINX_CPU, CLIENT_CPU = str(CPUS[0]), str(CPUS[1] if len(CPUS) > 1 else CPUS[0])
 
 SCENARIOS = {
     # id: (path, connections, requests, method, body bytes, close)
@@ -83,7 +85,8 @@ def is_floor(client):
 
 def floor_of(client):
     """Each client is judged against the floor on its own runtime (docs/bench.md)."""
-    return "floor (smol)" if "smol" in client else "floor (tokio)"
+    smol = "smol" in client or "smol" in CLIENTS.get(client, [])
+    return "floor (smol)" if smol else "floor (tokio)"
 
 NGINX_CONF = """
 daemon off;
@@ -190,7 +193,7 @@ def start_nginx(prefix, tls):
         tls_server = NGINX_TLS_SERVER.format(prefix=prefix, tls_port=TLS_PORT) if tls else ""
         f.write(NGINX_CONF.format(prefix=prefix, port=PORT, tls_server=tls_server))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    process = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", prefix], preexec_fn=lambda: raise_open_files(40000),
+    process = subprocess.Popen(["taskset", "-c", NGINX_CPU, nginx, "-c", conf, "-p", prefix], preexec_fn=lambda: raise_open_files(40000),
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         if process.poll() is not None:
@@ -382,7 +385,7 @@ def write_results(command, commit, runs, body):
     machine = f"{os.cpu_count()} CPUs, Linux {os.uname().release}, {nginx}"
     with open(RESULTS, "w") as f:
         f.write(f"# Comparison results\n\nCommand: `{command}`, run on {time.strftime('%Y-%m-%d')} at commit "
-                f"{commit} ({runs} runs), on {machine}; nginx pinned to CPU 0, the clients to CPU 1.\n"
+                f"{commit} ({runs} runs), on {machine}; nginx pinned to CPU {NGINX_CPU}, the clients to CPU {CLIENT_CPU}.\n"
                 "How to read it: docs/bench.md. The figure is the client process's CPU time (user + system, "
                 "from `wait4`, startup included) per request, median [min-max]; the ratios are paired per "
                 "run (listed), then the median.\n\n" + body + "\n\n" + (analysis or ANALYSIS_MARK + "\n"))
@@ -471,7 +474,7 @@ def main():
                        "syscalls": {f"{s}|{c}": v for (s, c), v in syscalls.items()}, "memory": memory}, f, indent=1)
     body = table(results, scenarios, clients_of, runs)
     if everything:
-        body += "\n\nSyscalls per request (strace -f -c; S3: per MiB), one measurement per client:\n\n"
+        body += "\n\nSyscalls per request (strace -f -c; S3: per MiB), the median of three run pairs per client:\n\n"
         body += "| scenario | " + " | ".join(CLIENTS) + " |\n|---|" + "---|" * len(CLIENTS) + "\n"
         for scenario in scenarios:
             cells = [f"{syscalls[(scenario, c)]:.2f}" if (scenario, c) in syscalls else "-" for c in CLIENTS]
@@ -489,7 +492,7 @@ def main():
                     body += (f"\n\n{scenario}: {extra} / {ours} = "
                              f"{ratio(results, scenario, extra, ours):.3f} (paired median)")
     print(body)
-    if args.all:
+    if args.all and not args.smoke:
         command = "python3 bench/compare.py " + " ".join(sys.argv[1:])
         write_results(command, commit, runs, body)
         print(f"\nwrote {RESULTS}", file=sys.stderr)

@@ -175,10 +175,21 @@ fn body_read_in_place_into_the_receive_buffer() {
     let (body, end) = s.body();
     assert_eq!((body.len(), end.as_str()), (1003, "Pending"));
     assert_eq!(s.conn.read_in_place_hint(), (100_000 - 1003).min(max));
-    let buf = s.conn.receive_buffer();
-    buf.extend_from_slice(&vec![b'y'; 100_000 - 1003]);
-    s.conn.handle_read_in_place(s.now);
-    let (rest, end) = s.body();
-    assert_eq!((rest.len(), end.as_str()), (100_000 - 1003, "End"));
+    // The rest, never more at once than the hint allows.
+    let mut rest = 0;
+    loop {
+        let hint = s.conn.read_in_place_hint();
+        if hint == 0 {
+            break;
+        }
+        s.conn.receive_buffer().extend_from_slice(&vec![b'y'; hint]);
+        s.conn.handle_read_in_place(s.now);
+        let (body, end) = s.body();
+        rest += body.len();
+        if end == "End" {
+            break;
+        }
+    }
+    assert_eq!(rest, 100_000 - 1003);
     assert_eq!(s.conn.read_in_place_hint(), 0);
 }

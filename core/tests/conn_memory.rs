@@ -81,13 +81,16 @@ fn attack(head: &[u8], repeat: &[u8], limit: usize) -> (String, isize) {
         let n = bytes::Buf::remaining(&tx);
         bytes::Buf::advance(&mut tx, n);
     }
-    let mut stream = head.to_vec();
-    while stream.len() < READ {
-        stream.extend_from_slice(repeat);
+    // Both made before counting starts, so that nothing allocated outside
+    // is freed inside (which would understate the peak).
+    let mut first = head.to_vec();
+    while first.len() < READ {
+        first.extend_from_slice(repeat);
     }
+    let tail = repeat.repeat(READ / repeat.len() + 1);
     let mut outcome = String::from("no error");
     let peak = peak_heap(|| {
-        let (mut sent, mut at) = (0, 0);
+        let (mut sent, mut at, mut stream) = (0, 0, &first[..]);
         while sent < limit * 10 && conn.wants_read() {
             let mut read = Vec::with_capacity(READ);
             while read.len() < READ {
@@ -96,8 +99,7 @@ fn attack(head: &[u8], repeat: &[u8], limit: usize) -> (String, isize) {
                 at += take;
                 if at == stream.len() {
                     // From here on, only the repeated part.
-                    stream = repeat.repeat(READ / repeat.len() + 1);
-                    at = 0;
+                    (stream, at) = (&tail[..], 0);
                 }
             }
             conn.handle_read(now, &read);

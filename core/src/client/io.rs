@@ -81,6 +81,9 @@ pub(crate) struct Conn {
     io: Box<dyn Io>,
     pub(crate) proto: Box<Connection>,
     flush_pending: bool,
+    /// The transport cannot read into the connection's buffer
+    /// ([`Io::poll_read_buf`] said `None`): every read goes through the scratch buffer.
+    copies_reads: bool,
     /// The transport's last error, kept whole: the connection state machine
     /// takes only its kind, and a TLS alert or a bad record mid-body should
     /// reach the caller as what it is.
@@ -97,6 +100,7 @@ impl Conn {
             io: dialed.io,
             proto: Box::new(proto),
             flush_pending: false,
+            copies_reads: false,
             io_error: None,
             #[cfg(feature = "rustls")]
             tls: dialed.tls,
@@ -186,10 +190,17 @@ impl Conn {
             return false;
         }
         let hint = self.proto.read_in_place_hint();
-        if hint >= IN_PLACE_MIN {
+        if hint >= IN_PLACE_MIN && !self.copies_reads {
             let buf = self.proto.receive_buffer();
-            buf.reserve(hint);
-            if let Some(result) = self.io.poll_read_buf(cx, buf, hint) {
+            // Fill what is spare before growing: a chunk the caller still
+            // holds pins the memory before it, so growing on every read would
+            // pin a fresh buffer per chunk. At most IN_PLACE_MIN of each
+            // buffer goes unused this way.
+            if buf.capacity() - buf.len() < IN_PLACE_MIN {
+                buf.reserve(hint);
+            }
+            let max = hint.min(buf.capacity() - buf.len());
+            if let Some(result) = self.io.poll_read_buf(cx, buf, max) {
                 return match result {
                     Poll::Ready(Ok(0)) => {
                         self.proto.handle_eof(now);
@@ -202,6 +213,8 @@ impl Conn {
                     other => self.absorb(now, other, &[]),
                 };
             }
+            // This transport reads through a slice: not asked again.
+            self.copies_reads = true;
         }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();

@@ -261,6 +261,10 @@ impl Connection {
     /// The driver appended bytes to [`receive_buffer`](Self::receive_buffer):
     /// they are taken as [`handle_read`](Self::handle_read) takes its own.
     pub fn handle_read_in_place(&mut self, _now: Instant) {
+        debug_assert!(
+            self.shared.rx.len() <= self.shared.config.max_buffered_body,
+            "more appended than read_in_place_hint allowed"
+        );
         if self.close_reason.is_none() {
             self.on_input();
         }
