@@ -25,6 +25,25 @@ fn parses_status_version_reason_and_fields_rfc9112_4() {
     assert_eq!(&buf[..], b"hello", "the body stays in the buffer");
 }
 
+/// RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). One with
+/// obs-text is kept as received (httparse gives it as empty: not UTF-8).
+/// Found by the differential fuzz target.
+#[test]
+fn reason_with_obs_text_is_kept_as_received_rfc9112_4() {
+    for (wire, reason) in [
+        (&b"HTTP/1.1 404 Nicht gefunden \xfc\r\n\r\n"[..], &b"Nicht gefunden \xfc"[..]),
+        (b"HTTP/1.1 200 \xff\xfe\r\n\r\n", b"\xff\xfe"),
+        (b"HTTP/1.1 200 \r\n\r\n", b""),
+        (b"HTTP/1.1 200\r\n\r\n", b""),
+        (b"\r\n\r\nHTTP/1.1 500 Fehler \xe4\r\n\r\n", b"Fehler \xe4"),
+        (b"HTTP/1.3 200 \xe4\r\n\r\n", b"\xe4"),
+    ] {
+        let mut buf = BytesMut::from(wire);
+        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+        assert_eq!(head.reason(), reason, "{:?}", String::from_utf8_lossy(wire));
+    }
+}
+
 #[test]
 fn header_values_share_the_read_buffer() {
     let mut buf = BytesMut::from(NGINX);

@@ -455,10 +455,22 @@ fn parse_with_slots<'b>(
     let status = StatusCode::from_u16(code).map_err(|_| ProtocolError::Status)?;
     let base = buf.as_ptr() as usize;
     let offset = |s: &[u8]| (s.as_ptr() as usize).wrapping_sub(base) as u32;
-    let reason = response.reason.map_or(0..0, |r| {
-        let start = if r.is_empty() { 0 } else { offset(r.as_bytes()) };
-        start..start + r.len() as u32
-    });
+    let reason = match response.reason {
+        Some(r) if !r.is_empty() => {
+            let start = offset(r.as_bytes());
+            start..start + r.len() as u32
+        }
+        // httparse gives an empty reason for one with obs-text (not UTF-8):
+        // taken from the status line (after any empty lines httparse skips),
+        // past `HTTP/1.x NNN `, as received.
+        _ => {
+            let head = &buf[..len];
+            let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(0);
+            let line = head[start..].iter().position(|&b| b == b'\n').map_or(start, |n| start + n);
+            let end = if line > start && head[line - 1] == b'\r' { line - 1 } else { line };
+            if end > start + 13 { (start + 13) as u32..end as u32 } else { 0..0 }
+        }
+    };
     let mut framing_fields = 0;
     let fields = response
         .headers
