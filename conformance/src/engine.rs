@@ -361,6 +361,39 @@ pub async fn cancel_while_dialing_keeps_the_dial_for_the_pool<R: Runtime + Defau
     assert_eq!(server.accepted(), 1, "the orphaned dial served the next request");
 }
 
+/// A dial whose request left pools its connection unused; if the server
+/// closes it meanwhile, the next request finds that out by the idle probe,
+/// before writing, and dials again (an unused connection's failure is not
+/// retried, so writing to it would fail the request).
+pub async fn an_unused_idle_connection_is_probed_before_its_first_request<R: Runtime + Default>() {
+    let closed = Signal::new();
+    let closed_by_server = closed.clone();
+    let server = Server::start(move |conn| {
+        if conn.index == 0 {
+            conn.shutdown_write()?;
+            closed_by_server.set();
+            return conn.discard_until_eof();
+        }
+        while conn.read_request()?.is_some() {
+            conn.respond(b"ok")?;
+        }
+        Ok(())
+    });
+    let (gate, started) = (Signal::new(), Signal::new());
+    let connector = GatedConnector { runtime: R::default(), gate: gate.clone(), started: started.clone() };
+    let client = builder::<R>().connector(connector).max_conns_per_host(Some(1)).max_retries(0).build();
+    watch(&client);
+    let pending = until(Box::pin(client.get(server.url("/")).send()), &started).await;
+    drop(pending.expect_err("the dial is gated"));
+    gate.set();
+    eventually(&R::default(), "the orphaned dial pools its connection", || client.pool_stats().idle == 1)
+        .await;
+    eventually(&R::default(), "the server closes it", || closed.is_set()).await;
+    let body = client.get(server.url("/")).await.expect("a new connection serves it").into_body();
+    assert_eq!(body.bytes(16).await.unwrap(), "ok");
+    assert_eq!(server.accepted(), 2, "the closed one was dropped, not used");
+}
+
 /// Go 1.23 CloseIdleConnections: a dial no request waits for is aborted.
 pub async fn close_idle_aborts_a_dial_nobody_waits_for<R: Runtime + Default>() {
     let (gate, started) = (Signal::new(), Signal::new());

@@ -230,20 +230,25 @@ impl<R: Runtime> Engine<R> {
         options: &Options,
     ) -> Result<CheckedOut, Error> {
         loop {
-            let (lease, conn, now) = match self.checkout_step(target, options) {
-                Ok(ready) => ready,
-                Err(wait) => return wait.await,
-            };
-            match conn {
-                Some(mut conn) => {
-                    if conn.probe(now) {
-                        return Ok(CheckedOut { lease, conn, waited: Duration::ZERO, at: now });
-                    }
-                    tracing::debug!(%target, "idle connection found dead before reuse");
-                    self.release(lease, conn);
+            let mut checked = match self.checkout_step(target, options) {
+                Ok((lease, Some(conn), at)) => CheckedOut { lease, conn, waited: Duration::ZERO, at },
+                Ok((lease, None, _)) => {
+                    self.forget(lease);
+                    continue;
                 }
-                None => self.forget(lease),
+                Err(wait) => wait.await?,
+            };
+            // A connection that idled, or that a release handed straight to
+            // this waiter after a request, is probed first: bytes right behind
+            // the last response (or an EOF while it idled) make it unfit, and
+            // would otherwise be read as this request's response. Only a fresh
+            // dial handed over is taken as it is.
+            let fresh = !checked.lease.was_reused() && checked.lease.idle_for().is_none();
+            if fresh || checked.conn.probe(checked.at) {
+                return Ok(checked);
             }
+            tracing::debug!(%target, "pooled connection found unfit before reuse");
+            self.release(checked.lease, checked.conn);
         }
     }
 
@@ -255,6 +260,8 @@ impl<R: Runtime> Engine<R> {
         target: &Target,
         options: &Options,
     ) -> Result<(Lease, Option<Conn>, Instant), WaitForConn<R>> {
+        // Asked before the lock: a subscriber's filter is code of theirs.
+        let observed = options.observed();
         let mut st = self.lock();
         let now = st.now;
         match st.pool.checkout(now, target.clone()) {
@@ -265,7 +272,11 @@ impl<R: Runtime> Engine<R> {
             Checkout::Waiting(waiter) => {
                 st.waiters.insert(waiter, Waiter::Waiting(None));
                 st.dial_trace = options.trace.clone();
-                let queued_ahead = st.pool.key_stats(target).map_or(0, |s| s.waiting.saturating_sub(1));
+                let queued_ahead = if observed {
+                    st.pool.key_stats(target).map_or(0, |s| s.waiting.saturating_sub(1))
+                } else {
+                    0
+                };
                 // Made before the trace runs: if the callback panics, dropping
                 // it takes the waiter out of the queue.
                 let wait = WaitForConn::new(self.clone(), waiter, now);
@@ -303,6 +314,10 @@ impl<R: Runtime> Engine<R> {
         self.state().pool.stats()
     }
 
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        self.state().pool.check_invariants()
+    }
+
     pub(crate) fn host_stats(&self) -> Vec<(Target, KeyStats)> {
         let st = self.state();
         st.pool.all_key_stats().map(|(target, stats)| (target.clone(), stats)).collect()
@@ -317,6 +332,14 @@ impl<R: Runtime> Engine<R> {
         let mut st = self.lock();
         let now = st.now;
         st.pool.close_idle(now);
+        // Nothing left to expire: the sleeping reaper ends now, not at its
+        // old deadline, so a client whose pool is closed holds no task.
+        if st.pool.poll_timeout().is_none() {
+            st.reaper.deadline = None;
+            if let Some(waker) = st.reaper.waker.take() {
+                st.after.wake(waker);
+            }
+        }
     }
 
     /// Carries out what the pool decided, collecting the tasks to start once
