@@ -94,15 +94,13 @@ impl<R: Runtime> Body<R> {
             if let Some(conn) = leased.conn() {
                 while let Some(event) = conn.proto.poll_event() {
                     if let Event::RequestSent { .. } = event {
-                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten);
+                        options.trace_on(conn.span(), || TraceEvent::RequestWritten);
                     }
                 }
             }
             options.trace(|| TraceEvent::BodyDone);
-            if let Some(conn) = leased.conn()
-                && let Some(reason) = conn.proto.close_reason()
-            {
-                options.trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
+            if let Some(conn) = leased.conn() {
+                options.trace_closed(conn);
             }
             leased.release_later((!upload.is_done()).then(|| Box::new(upload)));
             return Self { streaming: None, switched: None };
@@ -334,11 +332,8 @@ impl<R: Runtime> Body<R> {
             Poll::Ready(None) => {
                 if let Some(mut s) = self.streaming.take() {
                     s.options.trace(|| TraceEvent::BodyDone);
-                    if let Some(conn) = s.leased.conn()
-                        && let Some(reason) = conn.proto.close_reason()
-                    {
-                        s.options
-                            .trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
+                    if let Some(conn) = s.leased.conn() {
+                        s.options.trace_closed(conn);
                     }
                     s.leased.release(cx, s.upload);
                 }
@@ -497,7 +492,7 @@ impl<R: Runtime> Streaming<R> {
                 match (event, self.upload.as_mut()) {
                     (Event::RequestBodyRejected { .. }, Some(upload)) => upload.stop(),
                     (Event::RequestSent { .. }, _) => {
-                        self.options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten)
+                        self.options.trace_on(conn.span(), || TraceEvent::RequestWritten)
                     }
                     _ => {}
                 }

@@ -108,6 +108,11 @@ impl Conn {
         }
     }
 
+    /// The connection's `tracing` span, if it has one.
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.info.span.as_deref()
+    }
+
     /// One pass: write what is queued, read if the connection wants bytes,
     /// fire due timers. Returns whether anything changed. When it returns
     /// false, the task is registered for every event that could change it.

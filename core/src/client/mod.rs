@@ -183,6 +183,14 @@ impl<R: Runtime> Client<R> {
         self.engine.host_stats()
     }
 
+    /// Recounts the pool's state from scratch and compares it with its
+    /// running counts; `Err` names the first rule broken. For the simulation
+    /// and fuzz tests: it walks the whole pool under the lock.
+    #[doc(hidden)]
+    pub fn check_pool_invariants(&self) -> Result<(), String> {
+        self.engine.check_invariants()
+    }
+
     /// Closes every idle connection (Go's CloseIdleConnections); connections in
     /// use are not touched.
     pub fn close_idle(&self) {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use http::Extensions;
 
-use super::trace::{Trace, TraceEvent, emit};
+use super::io::Conn;
+use super::trace::{Trace, TraceEvent, emit, logged};
 
 /// A deadline for this request, replacing the client's `total_timeout`: from
 /// the call to the end of the response body, pool wait included. A request
@@ -66,10 +67,24 @@ impl Options {
         }
     }
 
+    /// Whether anyone hears this request's events: a caller's work that only
+    /// feeds an event (a pool lookup) is skipped otherwise.
+    #[inline(always)]
+    pub(crate) fn observed(&self) -> bool {
+        self.trace.is_some() || logged()
+    }
+
     /// Reports an event of the request (built only when observed).
     #[inline(always)]
     pub(crate) fn trace(&self, event: impl FnOnce() -> TraceEvent) {
         emit(self.trace.as_ref(), self.span.as_deref(), None, event);
+    }
+
+    /// Reports that `conn` closed, if it did, with the reason.
+    pub(crate) fn trace_closed(&self, conn: &Conn) {
+        if let Some(reason) = conn.proto.close_reason() {
+            self.trace_on(conn.span(), || TraceEvent::ConnectionClosed { reason });
+        }
     }
 
     /// [`trace`](Self::trace) for an event on a connection, logged in its span too.

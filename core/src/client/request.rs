@@ -288,10 +288,7 @@ async fn tries<R: Runtime>(
                 let mut io = None;
                 if let Some(conn) = leased.conn() {
                     io = conn.take_io_error();
-                    if let Some(reason) = conn.proto.close_reason() {
-                        options
-                            .trace_on(conn.info.span.as_deref(), || TraceEvent::ConnectionClosed { reason });
-                    }
+                    options.trace_closed(conn);
                 }
                 let decision = classify(&head.method, &head.headers, upload.is_replayable(), &error);
                 tracing::debug!(%error, ?decision, "request attempt failed");
@@ -343,28 +340,23 @@ async fn exchange<R: Runtime>(
                 match event {
                     Event::HeadSent { .. } => {
                         timings.set(Mark::HeadWritten, now);
-                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::HeadWritten);
+                        options.trace_on(conn.span(), || TraceEvent::HeadWritten);
                     }
-                    Event::RequestSent { .. } => {
-                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::RequestWritten)
-                    }
+                    Event::RequestSent { .. } => options.trace_on(conn.span(), || TraceEvent::RequestWritten),
                     Event::BodyAllowed { reason, .. } => {
                         body_allowed = true;
                         if reason == BodyAllowed::Continue {
-                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::Continue);
+                            options.trace_on(conn.span(), || TraceEvent::Continue);
                         }
                     }
                     Event::Informational { head, .. } => {
                         if !std::mem::replace(&mut first_byte, true) {
                             timings.set(Mark::FirstByte, now);
-                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::FirstByte);
+                            options.trace_on(conn.span(), || TraceEvent::FirstByte);
                         }
-                        options.trace_on(conn.info.span.as_deref(), || TraceEvent::Informational {
-                            status: head.status(),
-                        });
-                        options.trace_on(conn.info.span.as_deref(), || {
-                            TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
-                        });
+                        options.trace_on(conn.span(), || TraceEvent::Informational { status: head.status() });
+                        options
+                            .trace_on(conn.span(), || TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
                         if let (Some(callback), Ok(response)) =
                             (&options.on_informational, head.into_response(()))
                         {
@@ -375,11 +367,10 @@ async fn exchange<R: Runtime>(
                         timings.set(Mark::ResponseHead, now);
                         if !first_byte {
                             timings.set(Mark::FirstByte, now);
-                            options.trace_on(conn.info.span.as_deref(), || TraceEvent::FirstByte);
+                            options.trace_on(conn.span(), || TraceEvent::FirstByte);
                         }
-                        options.trace_on(conn.info.span.as_deref(), || {
-                            TraceEvent::ResponseHeadBytes(head.as_bytes().clone())
-                        });
+                        options
+                            .trace_on(conn.span(), || TraceEvent::ResponseHeadBytes(head.as_bytes().clone()));
                         // A body released by this response (Go 1.23: the final
                         // status came first and the connection stays open) goes
                         // out now, so the connection is likely reusable by the

@@ -156,8 +156,7 @@ pub(crate) fn emit(
     conn: Option<&tracing::Span>,
     event: impl FnOnce() -> TraceEvent,
 ) {
-    let logged = tracing::level_enabled!(tracing::Level::DEBUG)
-        && tracing::enabled!(target: "roundtrip::trace", tracing::Level::DEBUG);
+    let logged = logged();
     if trace.is_none() && !logged {
         return;
     }
@@ -168,6 +167,14 @@ pub(crate) fn emit(
     if let Some(trace) = trace {
         (trace.0)(&event);
     }
+}
+
+/// Whether `tracing` wants the trace events (one load of its level filter
+/// when it does not).
+#[inline(always)]
+pub(crate) fn logged() -> bool {
+    tracing::level_enabled!(tracing::Level::DEBUG)
+        && tracing::enabled!(target: "roundtrip::trace", tracing::Level::DEBUG)
 }
 
 #[cold]
