@@ -10,33 +10,12 @@
 //! The URL should be a server that keeps connections open (nginx with a high
 //! `worker_connections`); raise `ulimit -n` above N.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Counts live heap bytes, to tell what idle connections hold from what the
 /// allocator keeps after the burst of concurrent requests.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: roundtrip_conformance::heap::Counting = roundtrip_conformance::heap::Counting;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("Linux");
@@ -70,7 +49,7 @@ async fn measure<R: roundtrip_core::client::Runtime>(
     client.get(url.clone()).await.expect("request").into_body().bytes(1 << 20).await.expect("body");
     client.close_idle();
     pause(100).await;
-    let (before, live_before) = (rss_kib(), LIVE.load(Ordering::Relaxed));
+    let (before, live_before) = (rss_kib(), roundtrip_conformance::heap::live());
     // Polled together in this task: spawned tasks would add their own
     // memory to the measurement.
     let requests: Vec<_> = (0..n)
@@ -81,7 +60,7 @@ async fn measure<R: roundtrip_core::client::Runtime>(
         .collect();
     let failed = roundtrip_conformance::sync::join_all(requests).await.iter().filter(|r| r.is_err()).count();
     pause(1000).await;
-    let (after, live_after) = (rss_kib(), LIVE.load(Ordering::Relaxed));
+    let (after, live_after) = (rss_kib(), roundtrip_conformance::heap::live());
     let idle = client.pool_stats().idle;
     let per = |kib: f64| kib / idle.max(1) as f64;
     let rss = per(after.saturating_sub(before) as f64);
