@@ -38,10 +38,14 @@ pub(crate) struct Network {
     pub(crate) spurious_pending: u64,
     /// Client sockets open now, per host.
     pub(crate) open: [usize; HOSTS],
-    /// Connections made, in all.
+    /// Connections made, in all, and over TLS.
     pub(crate) opened: u64,
+    pub(crate) opened_tls: u64,
     /// Broken rules, as found: the run fails on the first.
     pub(crate) violations: Vec<String>,
+    /// Requests whose close-delimited body ended without TLS `close_notify`:
+    /// none may end with a response (RFC 8446 §6.1).
+    pub(crate) truncated: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -104,6 +108,7 @@ pub(crate) async fn connect(runtime: SimRuntime, addr: SocketAddr) -> io::Result
         let net = &mut state.net;
         net.open[host] += 1;
         net.opened += 1;
+        net.opened_tls += u64::from(addr.port() != 80);
         if net.open[host] > net.max_per_host {
             let open = net.open[host];
             let max = net.max_per_host;
@@ -111,7 +116,12 @@ pub(crate) async fn connect(runtime: SimRuntime, addr: SocketAddr) -> io::Result
                 .push(format!("h{host}.sim has {open} connections open, max_conns_per_host is {max}"));
         }
     }
-    let server = ServerEnd { pipe: pipe.clone() };
+    let server = ServerEnd {
+        pipe: pipe.clone(),
+        #[cfg(not(fuzzing))]
+        tls: (addr.port() == super::tls::PORT)
+            .then(|| Mutex::new(super::tls::Session::new(runtime.clone(), host))),
+    };
     runtime.spawn_kind(Kind::Server, Box::pin(super::server::serve(runtime.clone(), server, host)));
     Ok(Box::new(ClientIo { pipe, runtime: runtime.clone(), host }))
 }
@@ -238,48 +248,104 @@ impl Drop for ClientIo {
     }
 }
 
-/// The server's end of a connection.
+/// The server's end of a connection: plain bytes, or TLS on an https host.
 pub(crate) struct ServerEnd {
     pipe: Arc<Pipe>,
+    #[cfg(not(fuzzing))]
+    tls: Option<Mutex<super::tls::Session>>,
 }
 
 impl ServerEnd {
-    /// Appends what the client sent to `buf`; `false` at the client's EOF.
+    /// Appends what the client sent to `buf` (the plaintext, over TLS);
+    /// `false` at the client's EOF (or `close_notify`), and after records
+    /// that break TLS, which are a violation.
     pub(crate) async fn read(&self, buf: &mut Vec<u8>) -> bool {
         std::future::poll_fn(|cx| {
-            let mut queues = self.pipe.lock();
-            if !queues.up.is_empty() {
-                buf.extend(queues.up.drain(..));
-                let writer = queues.client_writer.take();
-                drop(queues);
-                wake(writer);
-                return Poll::Ready(true);
+            loop {
+                let mut queues = self.pipe.lock();
+                if !queues.up.is_empty() {
+                    let bytes: Vec<u8> = queues.up.drain(..).collect();
+                    let writer = queues.client_writer.take();
+                    drop(queues);
+                    wake(writer);
+                    match self.receive(bytes, buf) {
+                        Ok(true) => return Poll::Ready(true),
+                        Ok(false) => continue,
+                        Err(()) => return Poll::Ready(false),
+                    }
+                }
+                if queues.client_wrote_eof || queues.reset || queues.server_closed {
+                    return Poll::Ready(false);
+                }
+                queues.server_reader = Some(cx.waker().clone());
+                return Poll::Pending;
             }
-            if queues.client_wrote_eof || queues.reset || queues.server_closed {
-                return Poll::Ready(false);
-            }
-            queues.server_reader = Some(cx.waker().clone());
-            Poll::Pending
         })
         .await
     }
 
-    /// Queues `bytes` for the client, whole.
+    /// Takes bytes from the client: whether they gave `buf` anything.
+    /// `Err` at the end of the session (a `close_notify`, or a violation).
+    fn receive(&self, bytes: Vec<u8>, buf: &mut Vec<u8>) -> Result<bool, ()> {
+        #[cfg(not(fuzzing))]
+        if let Some(tls) = &self.tls {
+            let before = buf.len();
+            let received =
+                tls.lock().unwrap_or_else(PoisonError::into_inner).receive(&bytes, buf).ok_or(())?;
+            self.send(received.reply);
+            if buf.len() > before {
+                return Ok(true);
+            }
+            return if received.closed { Err(()) } else { Ok(false) };
+        }
+        buf.extend(bytes);
+        Ok(true)
+    }
+
+    /// Queues `bytes` for the client, whole (sealed, over TLS).
     pub(crate) fn write(&self, bytes: &[u8]) {
+        #[cfg(not(fuzzing))]
+        if let Some(tls) = &self.tls {
+            return self.send(tls.lock().unwrap_or_else(PoisonError::into_inner).seal(bytes));
+        }
+        self.send(bytes.to_vec());
+    }
+
+    fn send(&self, bytes: Vec<u8>) {
         let mut queues = self.pipe.lock();
         if queues.server_closed || queues.reset || queues.client_gone {
             return;
         }
         if !bytes.is_empty() {
-            queues.down.push_back(bytes.to_vec());
+            queues.down.push_back(bytes);
         }
         let reader = queues.client_reader.take();
         drop(queues);
         wake(reader);
     }
 
-    /// Closes the socket: the client reads the rest, then EOF.
+    /// Whether this connection's server closes without `close_notify`: TLS,
+    /// with the seed's choice to drop it.
+    pub(crate) fn drops_notify(&self) -> bool {
+        #[cfg(not(fuzzing))]
+        if let Some(tls) = &self.tls {
+            return tls.lock().unwrap_or_else(PoisonError::into_inner).drops_notify;
+        }
+        false
+    }
+
+    /// Closes the socket: the client reads the rest, then EOF. Over TLS,
+    /// after a `close_notify`, unless this connection drops it.
     pub(crate) fn close(&self) {
+        #[cfg(not(fuzzing))]
+        if let Some(tls) = &self.tls {
+            let mut tls = tls.lock().unwrap_or_else(PoisonError::into_inner);
+            if !tls.drops_notify {
+                let alert = tls.close_notify();
+                drop(tls);
+                self.send(alert);
+            }
+        }
         self.finish(false);
     }
 

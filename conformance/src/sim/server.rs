@@ -1,7 +1,9 @@
 //! The simulated servers. Each connection's server answers request after
 //! request and, as the seed decides, misbehaves: it closes idle connections,
 //! resets mid-body, answers before the body, stalls, floods 1xx, trickles its
-//! head a byte at a time, or sends bytes after a response.
+//! head a byte at a time, or sends bytes after a response. On an https host
+//! the bytes go through TLS (`tls.rs`), and some connections close without
+//! `close_notify`.
 //!
 //! Each server also judges the client by its own rules, independent of the
 //! engine's reuse decision: a request on a connection the server made unfit
@@ -147,6 +149,11 @@ pub(crate) async fn serve(runtime: SimRuntime, end: ServerEnd, host: usize) {
                     end.reset();
                 } else {
                     end.close();
+                }
+                // A body delimited by a close with no close_notify may be cut
+                // short by an attacker: the client must not take it as whole.
+                if behaviour == Behaviour::NoLength && head.method != "HEAD" && end.drops_notify() {
+                    runtime.shared.lock().net.truncated.push(head.id);
                 }
                 // Reads nothing more: the client sees EOF or a reset.
                 return;
