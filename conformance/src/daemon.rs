@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// How long a daemon may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Starts on a new port after a daemon exits before it listens (its port taken).
+const START_ATTEMPTS: u32 = 5;
 
 /// A running daemon.
 #[derive(Debug)]
@@ -107,7 +109,7 @@ impl Daemon {
         binary: &str,
         package: &str,
         log: &str,
-        setup: impl FnOnce(&Path, u16) -> Vec<String>,
+        setup: impl Fn(&Path, u16) -> Vec<String>,
     ) -> Daemon {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = ["/usr/sbin", "/usr/local/sbin", "/usr/bin"]
@@ -125,28 +127,42 @@ impl Daemon {
         fs::create_dir_all(&dir).expect("the daemon's directory");
         // Run as root, the daemon drops to its own user, which must write here.
         set_mode(&dir);
-        // A port that was free a moment ago; the daemon binds it itself.
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let args = setup(&dir, port);
-        let mut child = Command::new(&path)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-        let started = Instant::now();
-        // No readiness signal to await: poll the port, bounded.
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let exited = child.try_wait().ok().flatten();
-            if exited.is_some() || started.elapsed() > START_TIMEOUT {
-                let _ = child.kill();
-                let log = fs::read_to_string(dir.join(log)).unwrap_or_default();
-                panic!("{binary} did not start on port {port} ({exited:?}):\n{log}");
+        // A port that was free a moment ago; the daemon binds it itself. Another
+        // process may take it first: a daemon that exits before it listens is
+        // started again on a new port, a few times.
+        for attempt in 1..=START_ATTEMPTS {
+            let port =
+                TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+            let args = setup(&dir, port);
+            let mut child = Command::new(&path)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+            let started = Instant::now();
+            // No readiness signal to await: poll the port, bounded.
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                let exited = child.try_wait().ok().flatten();
+                if exited.is_some() && attempt < START_ATTEMPTS {
+                    break;
+                }
+                if exited.is_some() || started.elapsed() > START_TIMEOUT {
+                    let _ = child.kill();
+                    let log = fs::read_to_string(dir.join(log)).unwrap_or_default();
+                    panic!("{binary} did not start on port {port} ({exited:?}, attempt {attempt}):\n{log}");
+                }
+                thread::sleep(Duration::from_millis(20));
             }
-            thread::sleep(Duration::from_millis(20));
+            if child.try_wait().ok().flatten().is_none() {
+                return Daemon { child, port, dir };
+            }
         }
-        Daemon { child, port, dir }
+        panic!(
+            "{binary} exited {START_ATTEMPTS} times before it listened; its log:\n{}",
+            fs::read_to_string(dir.join(log)).unwrap_or_default()
+        )
     }
 
     /// `127.0.0.1:port`.
