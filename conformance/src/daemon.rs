@@ -105,12 +105,7 @@ impl Daemon {
     /// arguments `setup` returns after writing its files into the daemon's
     /// directory; waits until it listens on the port. Panics with its log
     /// (`log`, in the directory) if it does not come up.
-    fn start(
-        binary: &str,
-        package: &str,
-        log: &str,
-        setup: impl Fn(&Path, u16) -> Vec<String>,
-    ) -> Daemon {
+    fn start(binary: &str, package: &str, log: &str, setup: impl Fn(&Path, u16) -> Vec<String>) -> Daemon {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = ["/usr/sbin", "/usr/local/sbin", "/usr/bin"]
             .into_iter()

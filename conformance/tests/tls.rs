@@ -257,6 +257,32 @@ async fn close_notify_on_an_idle_connection_is_seen_before_reuse<R: Runtime + De
     assert_eq!(server.accepted(), 2);
 }
 
+/// The same with a bare close, as many servers close idle connections: the
+/// probe sees the error (no `close_notify`) and drops the connection, or, if
+/// the close races the next request, the read fails and the request is
+/// retried (a reused connection going away, docs/go-transport.md RETRY-3);
+/// either way the caller gets its response.
+async fn bare_close_on_an_idle_connection_costs_the_caller_nothing<R: Runtime + Default>() {
+    let pki = Pki::new(&["localhost"]);
+    let closed = Signal::new();
+    let said = closed.clone();
+    let server = Server::start_tls(pki.server_config(&[]), move |conn| {
+        if conn.read_head()?.is_some() {
+            conn.write(HELLO)?;
+        }
+        conn.close_without_notify();
+        said.set();
+        Ok(())
+    });
+    let client = client::<R>(&pki);
+    let body = client.get(server.url_at("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    closed.wait().await;
+    let body = client.get(server.url_at("localhost", "/")).await.expect("a fresh connection").into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+    assert_eq!(server.accepted(), 2);
+}
+
 /// `http` and `https` to the same host and port are different pool keys.
 async fn http_and_https_never_share_a_connection<R: Runtime + Default>() {
     let pki = Pki::new(&["localhost"]);
@@ -290,5 +316,6 @@ roundtrip_conformance::on_every_runtime!(
     close_mid_body_is_an_error,
     bad_record_mid_body_is_a_tls_error,
     close_notify_on_an_idle_connection_is_seen_before_reuse,
+    bare_close_on_an_idle_connection_costs_the_caller_nothing,
     http_and_https_never_share_a_connection,
 );
