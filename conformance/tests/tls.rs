@@ -238,23 +238,7 @@ async fn bad_record_mid_body_is_a_tls_error<R: Runtime + Default>() {
 /// A server that closes an idle pooled connection with `close_notify`: the
 /// probe before reuse sees it and the next request dials afresh.
 async fn close_notify_on_an_idle_connection_is_seen_before_reuse<R: Runtime + Default>() {
-    let pki = Pki::new(&["localhost"]);
-    let closed = Signal::new();
-    let said = closed.clone();
-    let server = Server::start_tls(pki.server_config(&[]), move |conn| {
-        conn.read_head()?;
-        conn.write(HELLO)?;
-        conn.close_notify()?;
-        said.set();
-        Ok(())
-    });
-    let client = client::<R>(&pki);
-    let body = client.get(server.url_at("localhost", "/")).await.unwrap().into_body();
-    assert_eq!(body.bytes(64).await.unwrap(), "hello");
-    closed.wait().await;
-    let body = client.get(server.url_at("localhost", "/")).await.unwrap().into_body();
-    assert_eq!(body.bytes(64).await.unwrap(), "hello");
-    assert_eq!(server.accepted(), 2);
+    get_after_idle_close::<R>(true).await;
 }
 
 /// The same with a bare close, as many servers close idle connections: the
@@ -263,6 +247,12 @@ async fn close_notify_on_an_idle_connection_is_seen_before_reuse<R: Runtime + De
 /// retried (a reused connection going away, docs/go-transport.md RETRY-3);
 /// either way the caller gets its response.
 async fn bare_close_on_an_idle_connection_costs_the_caller_nothing<R: Runtime + Default>() {
+    get_after_idle_close::<R>(false).await;
+}
+
+/// One request, the server closes the connection (with `close_notify` or
+/// without), and a second request gets its response on a new connection.
+async fn get_after_idle_close<R: Runtime + Default>(notify: bool) {
     let pki = Pki::new(&["localhost"]);
     let closed = Signal::new();
     let said = closed.clone();
@@ -270,7 +260,11 @@ async fn bare_close_on_an_idle_connection_costs_the_caller_nothing<R: Runtime + 
         if conn.read_head()?.is_some() {
             conn.write(HELLO)?;
         }
-        conn.close_without_notify();
+        if notify {
+            conn.close_notify()?;
+        } else {
+            conn.close_without_notify();
+        }
         said.set();
         Ok(())
     });
