@@ -18,6 +18,9 @@ use super::executor::{Kind, SimRuntime, sleep};
 /// The simulated hosts: `h0.sim` to `h{HOSTS-1}.sim`, at 127.0.1.1 and up.
 pub(crate) const HOSTS: usize = 3;
 
+/// The port of `https://` URLs: a connection to it speaks TLS (`tls.rs`).
+pub(crate) const HTTPS_PORT: u16 = 443;
+
 /// The index (1-based, as the address's last byte) of a simulated host name.
 pub(crate) fn host_index(host: &str) -> Option<u8> {
     let n: usize = host.strip_prefix('h')?.strip_suffix(".sim")?.parse().ok()?;
@@ -108,7 +111,7 @@ pub(crate) async fn connect(runtime: SimRuntime, addr: SocketAddr) -> io::Result
         let net = &mut state.net;
         net.open[host] += 1;
         net.opened += 1;
-        net.opened_tls += u64::from(addr.port() != 80);
+        net.opened_tls += u64::from(addr.port() == HTTPS_PORT);
         if net.open[host] > net.max_per_host {
             let open = net.open[host];
             let max = net.max_per_host;
@@ -119,8 +122,7 @@ pub(crate) async fn connect(runtime: SimRuntime, addr: SocketAddr) -> io::Result
     let server = ServerEnd {
         pipe: pipe.clone(),
         #[cfg(not(fuzzing))]
-        tls: (addr.port() == super::tls::PORT)
-            .then(|| Mutex::new(super::tls::Session::new(runtime.clone(), host))),
+        tls: (addr.port() == HTTPS_PORT).then(|| Mutex::new(super::tls::Session::new(runtime.clone(), host))),
     };
     runtime.spawn_kind(Kind::Server, Box::pin(super::server::serve(runtime.clone(), server, host)));
     Ok(Box::new(ClientIo { pipe, runtime: runtime.clone(), host }))

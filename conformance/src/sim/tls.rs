@@ -21,9 +21,6 @@ use rustls::{ClientConfig, ServerConfig, ServerConnection};
 use super::executor::SimRuntime;
 use super::net::HOSTS;
 
-/// The port the https hosts listen on, which tells a connection to speak TLS.
-pub(crate) const PORT: u16 = 443;
-
 struct Pki {
     client: ClientConfig,
     server: Arc<ServerConfig>,
