@@ -169,6 +169,23 @@ fn head_trickle(c: &mut Criterion) {
             })
         });
     }
+    // The least any incremental parser does per read: append the byte and
+    // look for the blank line from where the last look stopped. What a read
+    // costs beyond this is the parser's own.
+    group.bench_function("64k_one_byte_per_read_floor", |b| {
+        b.iter(|| {
+            let mut buf = BytesMut::with_capacity(head.len());
+            let mut from = 0;
+            for &byte in &head[..] {
+                buf.extend_from_slice(&[byte]);
+                if let Some(at) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+                    return black_box(from + at);
+                }
+                from = buf.len().saturating_sub(3);
+            }
+            unreachable!("the head ends with a blank line")
+        })
+    });
     group.finish();
 }
 
