@@ -74,6 +74,40 @@ fn field_names_follow_each_head_not_the_last_one() {
     assert_eq!(names(b"HTTP/1.1 200 OK\r\nX-Onf: 1\r\n\r\n"), ["x-onf"]);
 }
 
+/// A head with the same names as the last one is built from a copy of the
+/// last map's names: every value must still be its own head's, in order, and
+/// a head of another shape (fewer fields, a repeated name, another name at
+/// one position) must get its own names.
+#[test]
+fn a_head_shaped_like_the_last_one_gets_its_own_values() {
+    let fields = |input: &[u8]| {
+        let mut buf = BytesMut::from(input);
+        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+        let map = head.header_map().unwrap();
+        assert_eq!(map.len(), head.len(), "one value per field line");
+        map.iter().map(|(k, v)| format!("{k}={}", v.to_str().unwrap())).collect::<Vec<_>>()
+    };
+    let a = b"HTTP/1.1 200 OK\r\nServer: a\r\nDate: 1\r\nContent-Length: 0\r\n\r\n";
+    let b = b"HTTP/1.1 200 OK\r\nServer: b\r\nDate: 2\r\nContent-Length: 10\r\n\r\n";
+    let want_a = ["server=a", "date=1", "content-length=0"];
+    assert_eq!(fields(a), want_a);
+    assert_eq!(fields(b), ["server=b", "date=2", "content-length=10"]);
+    assert_eq!(fields(a), want_a);
+    assert_eq!(fields(b"HTTP/1.1 200 OK\r\nServer: c\r\nDate: 3\r\n\r\n"), ["server=c", "date=3"]);
+    assert_eq!(fields(a), want_a);
+    assert_eq!(
+        fields(b"HTTP/1.1 200 OK\r\nServer: d\r\nDate: 4\r\nX-Other: 5\r\n\r\n"),
+        ["server=d", "date=4", "x-other=5"]
+    );
+    assert_eq!(fields(a), want_a);
+    let repeated = b"HTTP/1.1 200 OK\r\nSet-Cookie: 1\r\nServer: e\r\nSet-Cookie: 2\r\n\r\n";
+    assert_eq!(fields(repeated), ["set-cookie=1", "set-cookie=2", "server=e"]);
+    assert_eq!(fields(repeated), ["set-cookie=1", "set-cookie=2", "server=e"]);
+    assert_eq!(fields(a), want_a);
+    assert_eq!(fields(b"HTTP/1.1 204 No Content\r\n\r\n"), Vec::<String>::new());
+    assert_eq!(fields(a), want_a);
+}
+
 #[test]
 fn status_line_without_reason_is_accepted_rfc9112_4() {
     check(

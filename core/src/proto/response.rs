@@ -187,23 +187,35 @@ impl ResponseHead {
     /// Fails only if a name accepted by httparse is rejected by `http` (they use
     /// the same token grammar, which a test pins), never with a panic.
     pub fn header_map(&self) -> Result<HeaderMap, ProtocolError> {
-        let mut map = HeaderMap::with_capacity(self.fields.len());
-        let mut fill = |names: &mut NameCache| {
-            for (i, f) in self.fields.iter().enumerate() {
-                let name = names.name(i, self.slice(f.name))?;
-                let value = self.raw.slice(f.value.0 as usize..(f.value.0 + f.value.1) as usize);
-                let value = HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)?;
-                map.append(name, value);
-            }
-            Ok(())
-        };
         // Without the thread's cache (its thread-locals being torn down),
         // a cache of this call's own.
-        match NAMES.try_with(|names| fill(&mut names.borrow_mut())) {
-            Ok(result) => result?,
-            Err(_) => fill(&mut NameCache(Vec::new()))?,
+        match SHAPES.try_with(|shapes| self.header_map_with(&mut shapes.borrow_mut())) {
+            Ok(result) => result,
+            Err(_) => self.header_map_with(&mut ShapeCache::new()),
         }
+    }
+
+    fn header_map_with(&self, cache: &mut ShapeCache) -> Result<HeaderMap, ProtocolError> {
+        if let Some(mut map) = cache.same_shape(self) {
+            // The template's values are in field order: its names are distinct.
+            for (slot, field) in map.values_mut().zip(&self.fields) {
+                *slot = self.value(field)?;
+            }
+            return Ok(map);
+        }
+        cache.template = None;
+        let mut map = HeaderMap::with_capacity(self.fields.len());
+        for (i, f) in self.fields.iter().enumerate() {
+            map.append(cache.name(i, self.slice(f.name))?, self.value(f)?);
+        }
+        cache.remember(self, &map);
         Ok(map)
+    }
+
+    fn value(&self, field: &FieldSpan) -> Result<HeaderValue, ProtocolError> {
+        let (start, len) = field.value;
+        let value = self.raw.slice(start as usize..(start + len) as usize);
+        HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)
     }
 
     /// Turns the head into an `http::Response` around `body`.
@@ -223,25 +235,61 @@ impl ResponseHead {
 
 thread_local! {
     /// The field names of the heads this thread parsed last, by position.
-    static NAMES: RefCell<NameCache> = const { RefCell::new(NameCache(Vec::new())) };
+    static SHAPES: RefCell<ShapeCache> = const { RefCell::new(ShapeCache::new()) };
 }
 
 /// Field names as received, by their position in the head, with the
-/// `HeaderName` each became. A server sends the same fields in the same order
-/// on every response, and `HeaderName::from_bytes` (lowercasing, a search
-/// among the standard names) was a tenth of a keep-alive request's user-space
-/// cost; a repeated name costs a comparison of its bytes instead.
-struct NameCache(Vec<(Box<[u8]>, HeaderName)>);
+/// `HeaderName` each became, and the map of the last head they all came in.
+///
+/// A server sends the same fields in the same order on every response. So
+/// `HeaderName::from_bytes` (lowercasing, a search among the standard names)
+/// runs once per name and position, not per response; and when every name of
+/// a head is the one remembered at its position, the map is a clone of a
+/// template with those names and empty values, its values then overwritten.
+/// That skips hashing and placing each name, which cost more than the rest of
+/// building the map (S1 in docs/bench.md).
+struct ShapeCache {
+    names: Vec<(Box<[u8]>, HeaderName)>,
+    /// A map of the first of `names`, in order, all distinct, each with an
+    /// empty value; dropped before `names` changes.
+    template: Option<HeaderMap>,
+}
 
-impl NameCache {
+impl ShapeCache {
     /// Positions remembered: a head's usual fields, not a flood of them.
     const POSITIONS: usize = 32;
     /// Longer names are not kept: a hostile server must not pin its longest
     /// names in every thread.
     const LONGEST: usize = 64;
 
+    const fn new() -> Self {
+        Self { names: Vec::new(), template: None }
+    }
+
+    /// A copy of the template when `head`'s names are the template's.
+    fn same_shape(&self, head: &ResponseHead) -> Option<HeaderMap> {
+        let template = self.template.as_ref()?;
+        (head.fields.len() == template.len() && self.remembers(head)).then(|| template.clone())
+    }
+
+    /// Every field's name of `head` is the one remembered at its position.
+    fn remembers(&self, head: &ResponseHead) -> bool {
+        head.fields.len() <= self.names.len()
+            && head.fields.iter().zip(&self.names).all(|(f, (bytes, _))| **bytes == *head.slice(f.name))
+    }
+
+    /// Keeps `map`, just built for `head`, as the template when all its names
+    /// are remembered and none repeats (so its values are in field order).
+    fn remember(&mut self, head: &ResponseHead, map: &HeaderMap) {
+        if map.keys_len() == map.len() && self.remembers(head) {
+            let mut template = map.clone();
+            template.values_mut().for_each(|value| *value = HeaderValue::from_static(""));
+            self.template = Some(template);
+        }
+    }
+
     fn name(&mut self, position: usize, raw: &[u8]) -> Result<HeaderName, ProtocolError> {
-        if let Some((bytes, name)) = self.0.get(position)
+        if let Some((bytes, name)) = self.names.get(position)
             && **bytes == *raw
         {
             return Ok(name.clone());
@@ -251,10 +299,10 @@ impl NameCache {
             return Ok(name);
         }
         let entry = (Box::from(raw), name.clone());
-        if position < self.0.len() {
-            self.0[position] = entry;
-        } else if position == self.0.len() && position < Self::POSITIONS {
-            self.0.push(entry);
+        if position < self.names.len() {
+            self.names[position] = entry;
+        } else if position == self.names.len() && position < Self::POSITIONS {
+            self.names.push(entry);
         }
         Ok(name)
     }
