@@ -46,7 +46,7 @@ impl<K: Clone + Eq + Hash> Pool<K> {
 
     /// The slot of `key`, taking a recycled one (or a new one) for a new key.
     fn key_slot(&mut self, key: &K) -> u32 {
-        if let Some(&slot) = self.keys.get(key) {
+        if let Some(slot) = self.slot_of(key) {
             return slot;
         }
         let slot = self.free_keys.pop().unwrap_or_else(|| {
