@@ -2,9 +2,9 @@
 //! tasks owns one connection and drives it inline: one write and one read per
 //! exchange, httparse for the head, no pool, no per-connection task, no
 //! channels (docs/bench.md, the async floor). `--runtime tokio` (default) runs on
-//! Tokio's current-thread runtime; `--runtime smol` spawns on smol's global
-//! executor from `block_on`, as the `load` tool does, because docs/bench.md judges
-//! the smol adapter against the smol floor. The floor does no TLS: an `https`
+//! Tokio's current-thread runtime; `--runtime smol` on one thread too, an
+//! executor run by smol's `block_on`, as the `load` tool does, because
+//! docs/bench.md judges the smol adapter against the smol floor. The floor does no TLS: an `https`
 //! URL (or `--cacert`) panics, and bench/compare.py --tls runs no floor.
 
 #[path = "common/args.rs"]
@@ -98,12 +98,19 @@ fn main() {
                 args::sum(workers.into_iter().map(|w| async { w.await.expect("worker") })).await
             })
         }
-        "smol" => smol::block_on(async {
-            let workers: Vec<_> = (0..args.connections)
-                .map(|_| smol::spawn(worker::<smol::net::TcpStream>(job.clone())))
-                .collect();
-            args::sum(workers).await
-        }),
+        "smol" => {
+            // One thread, as Tokio's current-thread runtime: the executor is
+            // run by `block_on`, which also drives the reactor while the
+            // tasks wait. smol's global executor would run them on a thread of
+            // its own, and every wake-up would cross threads.
+            let executor = smol::LocalExecutor::new();
+            smol::block_on(executor.run(async {
+                let workers: Vec<_> = (0..args.connections)
+                    .map(|_| executor.spawn(worker::<smol::net::TcpStream>(job.clone())))
+                    .collect();
+                args::sum(workers).await
+            }))
+        }
         other => panic!("unknown runtime {other}: tokio or smol"),
     };
     args::BenchArgs::report("floor", args.requests, errors, started.elapsed(), bytes);
