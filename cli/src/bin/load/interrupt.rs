@@ -83,16 +83,17 @@ pub(crate) fn watch_on_tokio(interrupt: Arc<Interrupt>) {
     });
 }
 
-/// Watches for Ctrl-C on smol's reactor (async-signal), the handler in
-/// place when this returns.
-pub(crate) fn watch_on_smol(interrupt: Arc<Interrupt>) {
+/// Watches for Ctrl-C on smol's reactor (async-signal), in a task on
+/// `executor`, the handler in place when this returns.
+pub(crate) fn watch_on_smol(executor: &smol::Executor<'static>, interrupt: Arc<Interrupt>) {
     use futures_lite::StreamExt;
     if let Ok(mut signals) = async_signal::Signals::new([async_signal::Signal::Int]) {
-        smol::spawn(async move {
-            while signals.next().await.is_some() {
-                interrupt.raise();
-            }
-        })
-        .detach();
+        executor
+            .spawn(async move {
+                while signals.next().await.is_some() {
+                    interrupt.raise();
+                }
+            })
+            .detach();
     }
 }

@@ -65,13 +65,19 @@ pub(crate) fn on_tokio(plan: Plan, threads: usize) -> Result<Summary, String> {
     })
 }
 
+/// On one thread, as on Tokio: the workers and the client's background tasks
+/// (its dials) run on one executor, run by `block_on`, which also drives the
+/// reactor while they wait. With the adapter's default executor, every dial
+/// would hand over to its thread and back (S5 in docs/bench.md).
 pub(crate) fn on_smol(plan: Plan) -> Result<Summary, String> {
-    smol::block_on(async {
+    let executor = Arc::new(smol::Executor::new());
+    let runtime = roundtrip::smol::Smol(executor.clone());
+    smol::block_on(executor.run(async {
         let interrupt = Interrupt::new(plan.connections);
-        interrupt::watch_on_smol(interrupt.clone());
-        let builder = roundtrip::smol::Client::builder();
-        execute(plan, builder, interrupt, smol::spawn).await
-    })
+        interrupt::watch_on_smol(&executor, interrupt.clone());
+        let builder = ClientBuilder::with_runtime(runtime);
+        execute(plan, builder, interrupt, |future| executor.spawn(future)).await
+    }))
 }
 
 async fn execute<R, S, J>(
