@@ -19,7 +19,7 @@ use super::decode::{Decoder, Out};
 use http_body::{Frame, SizeHint};
 
 use super::error::{Error, Timeout};
-use super::io::Timer;
+use super::io::{InPoll, Timer};
 use super::leased::Leased;
 use super::options::Options;
 use super::runtime::Runtime;
@@ -465,6 +465,7 @@ impl<R: Runtime> Streaming<R> {
         let runtime = self.leased.engine().runtime.clone();
         let Some(conn) = self.leased.conn() else { return Poll::Ready(Some(Err(Error::canceled(true)))) };
         let id = self.id;
+        let mut in_poll = InPoll::default();
         loop {
             // Checked on every pass, not only when idle: a fast endless body
             // must not outrun the total deadline.
@@ -486,7 +487,7 @@ impl<R: Runtime> Streaming<R> {
                 Ok(BodyChunk::Pending) => {}
                 Err(e) => return Poll::Ready(Some(Err(Error::exchange(e, conn.take_io_error())))),
             }
-            progress |= conn.drive(cx, now, &runtime, &mut self.timer);
+            progress |= conn.drive(cx, now, &runtime, &mut self.timer, &mut in_poll);
             while let Some(event) = conn.proto.poll_event() {
                 progress = true;
                 match (event, self.upload.as_mut()) {

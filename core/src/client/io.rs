@@ -40,6 +40,17 @@ thread_local! {
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
+/// What one poll of a task has already asked of its connection's socket.
+/// Once a read returned `Pending`, the task is registered for readability
+/// until it is polled again; reading once more in the same poll (after the
+/// events of a write, say) would only repeat that: a readiness check and a
+/// waker registration on Tokio, an `EAGAIN` read on smol. Made fresh for
+/// each poll, never kept across one.
+#[derive(Default)]
+pub(crate) struct InPoll {
+    read_pending: bool,
+}
+
 /// A freshly opened connection, and what its dial learned for its responses.
 pub(crate) struct Dialed {
     pub(crate) io: Box<dyn Io>,
@@ -113,18 +124,25 @@ impl Conn {
         self.info.span.as_deref()
     }
 
-    /// One pass: write what is queued, read if the connection wants bytes,
-    /// fire due timers. Returns whether anything changed. When it returns
-    /// false, the task is registered for every event that could change it.
+    /// One pass: write what is queued, read if the connection wants bytes
+    /// (and no read of this poll already returned `Pending`), fire due
+    /// timers. Returns whether anything changed. When it returns false, the
+    /// task is registered for every event that could change it.
     pub(crate) fn drive<R: Runtime>(
         &mut self,
         cx: &mut Context<'_>,
         now: Instant,
         runtime: &R,
         timer: &mut Timer<R>,
+        in_poll: &mut InPoll,
     ) -> bool {
         let mut progress = self.poll_write(cx, now);
-        progress |= self.poll_read(cx, now);
+        if !in_poll.read_pending {
+            match self.poll_read(cx, now) {
+                Poll::Ready(changed) => progress |= changed,
+                Poll::Pending => in_poll.read_pending = true,
+            }
+        }
         if timer.poll(cx, runtime, self.proto.poll_timeout()).is_ready() {
             self.proto.handle_timeout(runtime.now());
             progress = true;
@@ -180,9 +198,10 @@ impl Conn {
     /// check before its next use ([`probe`](Self::probe)) sees what came
     /// meanwhile (a runtime without readiness tracking would pay a read and
     /// an epoll re-arm per request for nothing).
-    fn poll_read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    /// `Ready(changed)` unless the transport's read returned `Pending`.
+    fn poll_read(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<bool> {
         if self.proto.is_reusable() {
-            return false;
+            return Poll::Ready(false);
         }
         self.read(cx, now)
     }
@@ -190,9 +209,9 @@ impl Conn {
     /// One read into the connection, if it wants bytes: the rest of a large
     /// body straight into the connection's buffer when the transport can,
     /// anything else through the thread's scratch buffer.
-    fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<bool> {
         if !self.proto.wants_read() {
-            return false;
+            return Poll::Ready(false);
         }
         let hint = self.proto.read_in_place_hint();
         if hint >= IN_PLACE_MIN && !self.copies_reads {
@@ -209,11 +228,11 @@ impl Conn {
                 return match result {
                     Poll::Ready(Ok(0)) => {
                         self.proto.handle_eof(now);
-                        true
+                        Poll::Ready(true)
                     }
                     Poll::Ready(Ok(_)) => {
                         self.proto.handle_read_in_place(now);
-                        true
+                        Poll::Ready(true)
                     }
                     other => self.absorb(now, other, &[]),
                 };
@@ -228,8 +247,9 @@ impl Conn {
         })
     }
 
-    /// Hands a read's outcome to the connection; whether anything changed.
-    fn absorb(&mut self, now: Instant, result: Poll<io::Result<usize>>, scratch: &[u8]) -> bool {
+    /// Hands a read's outcome to the connection: `Ready(true)`, or
+    /// `Pending` as the read returned it.
+    fn absorb(&mut self, now: Instant, result: Poll<io::Result<usize>>, scratch: &[u8]) -> Poll<bool> {
         match result {
             Poll::Ready(Ok(0)) => self.proto.handle_eof(now),
             Poll::Ready(Ok(n)) => self.proto.handle_read(now, &scratch[..n]),
@@ -238,9 +258,9 @@ impl Conn {
                 self.proto.handle_io_error(now, Direction::Read, e.kind());
                 self.io_error = Some(e);
             }
-            Poll::Pending => return false,
+            Poll::Pending => return Poll::Pending,
         }
-        true
+        Poll::Ready(true)
     }
 
     /// Checks a parked connection before reuse with one read that must not
@@ -252,7 +272,7 @@ impl Conn {
             SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 let result = self.io.try_read(&mut scratch);
-                self.absorb(now, result, &scratch);
+                let _ = self.absorb(now, result, &scratch);
             });
         }
         self.proto.is_reusable()

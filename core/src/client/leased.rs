@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::engine::Engine;
-use super::io::{Conn, ConnInfo, Timer};
+use super::io::{Conn, ConnInfo, InPoll, Timer};
 use super::runtime::Runtime;
 use super::upgrade::Upgraded;
 use super::upload::Upload;
@@ -66,7 +66,7 @@ impl<R: Runtime> Leased<R> {
             // not take what was sent for the whole body.
             conn.proto.close();
         }
-        conn.drive(cx, self.engine.runtime.now(), &self.engine.runtime, &mut timer);
+        conn.drive(cx, self.engine.runtime.now(), &self.engine.runtime, &mut timer, &mut InPoll::default());
         settle(&self.engine, lease, conn, self.exchange.zip(upload));
     }
 }
@@ -122,6 +122,7 @@ fn settle<R: Runtime>(
         let (mut conn_timer, mut deadline_timer) = (Timer::default(), Timer::<R>::default());
         let mut upload = upload;
         poll_fn(|cx| {
+            let mut in_poll = InPoll::default();
             loop {
                 if conn.proto.is_reusable() || conn.proto.is_closed() {
                     return Poll::Ready(());
@@ -143,7 +144,7 @@ fn settle<R: Runtime>(
                         }
                     }
                 }
-                progress |= conn.drive(cx, now, &engine.runtime, &mut conn_timer);
+                progress |= conn.drive(cx, now, &engine.runtime, &mut conn_timer, &mut in_poll);
                 while conn.proto.poll_event().is_some() {
                     progress = true;
                 }

@@ -16,7 +16,7 @@ use super::body::Body;
 use super::connect::Target;
 use super::engine::{Engine, with_deadline};
 use super::error::{BoxError, Error, Timeout};
-use super::io::Timer;
+use super::io::{InPoll, Timer};
 use super::leased::Leased;
 use super::options::Options;
 use super::redirect::{self, Redirects};
@@ -332,6 +332,7 @@ async fn exchange<R: Runtime>(
             return Poll::Ready(Err(Failure::Final(Error::canceled(false))));
         };
         let now = runtime.now();
+        let mut in_poll = InPoll::default();
         loop {
             // Events first, so a body allowed at once goes out with its head
             // in one write. Handling them needs no second pass: only the pump
@@ -377,7 +378,7 @@ async fn exchange<R: Runtime>(
                         // time the caller has the response.
                         if body_allowed && !upload.is_done() {
                             upload.pump(cx, conn, id).map_err(Failure::Final)?;
-                            conn.drive(cx, now, &runtime, &mut timer);
+                            conn.drive(cx, now, &runtime, &mut timer, &mut in_poll);
                         }
                         return Poll::Ready(Ok((head, body)));
                     }
@@ -387,7 +388,7 @@ async fn exchange<R: Runtime>(
                 }
             }
             let mut progress = body_allowed && upload.pump(cx, conn, id).map_err(Failure::Final)?;
-            progress |= conn.drive(cx, now, &runtime, &mut timer);
+            progress |= conn.drive(cx, now, &runtime, &mut timer, &mut in_poll);
             if !progress {
                 return Poll::Pending;
             }
