@@ -17,8 +17,9 @@ included) per request; the table gives the median and the min-max.
     python3 bench/compare.py --all --runs 5   # everything below, and bench/RESULTS.md written
 
 --all runs S1-S5 and S1-TLS, S2-TLS, S5-TLS interleaved; then, once per client
-and scenario, the syscalls per request (strace -f -c on two run lengths, the
-difference divided by the extra requests, so startup cancels); then S6, idle
+and scenario, the syscalls per request (perf stat's raw_syscalls:sys_enter count,
+or strace -f -c where perf cannot count, on two run lengths, the difference
+divided by the extra requests, so startup cancels); then S6, idle
 memory per pooled connection on both runtimes (conformance's idle_memory
 example, 10,000 connections); and writes bench/RESULTS.md with the date, the
 commit and the command, keeping the hand-written analysis below its
@@ -277,14 +278,48 @@ def run_client(command, scenario, divisor, cacert):
     return {"cpu_us": cpu * 1e6 / result["requests"], "errors": result["errors"], "opened": opened}
 
 
-def strace_calls(args):
-    """Syscalls made by `args` and its threads, from strace -f -c."""
-    with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as out:
-        done = subprocess.run(["strace", "-f", "-c", "-o", out.name, "taskset", "-c", CLIENT_CPU] + args,
+def perf_counts_syscalls():
+    """Whether `perf stat` can count the raw_syscalls:sys_enter tracepoint here
+    (perf installed, tracepoints readable)."""
+    if shutil.which("perf") is None:
+        return False
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".perf") as out:
+        done = subprocess.run(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out.name, "true"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return done.returncode == 0 and any(line.split(",")[0].isdigit() for line in out.read().splitlines())
+
+
+# perf's tracepoint count where it works: strace stops the client at every
+# syscall, which changes how often a read finds the answer already there, so
+# its counts for a client that races the server (smol's) wander.
+SYSCALL_COUNTER = None
+
+
+def syscall_counter():
+    global SYSCALL_COUNTER
+    if SYSCALL_COUNTER is None:
+        SYSCALL_COUNTER = "perf" if perf_counts_syscalls() else "strace"
+    return SYSCALL_COUNTER
+
+
+def count_syscalls(args):
+    """Syscalls made by `args` and its threads: perf stat's raw_syscalls:sys_enter
+    count, or strace -f -c's total where perf cannot count them."""
+    pinned = ["taskset", "-c", CLIENT_CPU] + args
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".count") as out:
+        if syscall_counter() == "perf":
+            command = ["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out.name] + pinned
+        else:
+            command = ["strace", "-f", "-c", "-o", out.name] + pinned
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if done.returncode != 0:
-            raise SystemExit(f"strace {' '.join(args)} failed with {done.returncode}")
-        total = [line for line in out.read().splitlines() if line.strip().endswith("total")]
+            raise SystemExit(f"{' '.join(command)} failed with {done.returncode}")
+        lines = out.read().splitlines()
+        if syscall_counter() == "perf":
+            # "12345,,raw_syscalls:sys_enter,...": the count first.
+            counts = [line.split(",")[0] for line in lines if "raw_syscalls:sys_enter" in line]
+            return int(counts[-1]) if counts and counts[-1].isdigit() else 0
+        total = [line for line in lines if line.strip().endswith("total")]
         # "100.00    0.001234           1      1234        12 total": the calls column.
         return int(total[-1].split()[3]) if total else 0
 
@@ -292,12 +327,12 @@ def strace_calls(args):
 def syscalls_per_request(command, scenario, cacert, divisor):
     """(calls at 2n requests - calls at n) / n: the per-request syscalls, startup
     cancelled; the median of three such pairs, as the count of a client whose
-    reads race the server (smol's) varies from run to run under strace."""
+    reads race the server (smol's) varies from run to run."""
     n = requests_of(scenario, divisor)
     pairs = []
     for _ in range(3):
-        one = strace_calls(client_args(command, scenario, n, cacert))
-        two = strace_calls(client_args(command, scenario, 2 * n, cacert))
+        one = count_syscalls(client_args(command, scenario, n, cacert))
+        two = count_syscalls(client_args(command, scenario, 2 * n, cacert))
         pairs.append((two - one) / n)
     return statistics.median(pairs)
 
@@ -436,7 +471,7 @@ def main():
         # `load` as shipped: roundtrip-cli's default features (rustls with aws-lc-rs).
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "roundtrip-cli", "--bin", "load"],
                        check=True, cwd=ROOT)
-    if everything and shutil.which("strace") is None:
+    if everything and syscall_counter() == "strace" and shutil.which("strace") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "strace"], check=True,
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     prefix = tempfile.mkdtemp(prefix="roundtrip-bench-")
@@ -474,7 +509,8 @@ def main():
                        "syscalls": {f"{s}|{c}": v for (s, c), v in syscalls.items()}, "memory": memory}, f, indent=1)
     body = table(results, scenarios, clients_of, runs)
     if everything:
-        body += "\n\nSyscalls per request (strace -f -c; S3: per MiB), the median of three run pairs per client:\n\n"
+        how = "perf stat -e raw_syscalls:sys_enter" if syscall_counter() == "perf" else "strace -f -c"
+        body += f"\n\nSyscalls per request ({how}; S3: per MiB), the median of three run pairs per client:\n\n"
         body += "| scenario | " + " | ".join(CLIENTS) + " |\n|---|" + "---|" * len(CLIENTS) + "\n"
         for scenario in scenarios:
             cells = [f"{syscalls[(scenario, c)]:.2f}" if (scenario, c) in syscalls else "-" for c in CLIENTS]
