@@ -136,6 +136,19 @@ async fn danger_accept_invalid_certificates_accepts_anything<R: Runtime + Defaul
     assert_eq!(body.bytes(64).await.unwrap(), "hello");
 }
 
+/// The same over the default configuration, settled at the first `https`
+/// dial rather than at `build`.
+async fn danger_accept_invalid_certificates_applies_to_the_default<R: Runtime + Default>() {
+    let pki = Pki::new(&["example.test"]);
+    let server = Server::start_tls(pki.server_config(&[]), |conn| {
+        conn.read_head()?;
+        conn.write(HELLO)
+    });
+    let client = ClientBuilder::with_runtime(R::default()).danger_accept_invalid_certificates().build();
+    let body = client.get(server.url_at("localhost", "/")).await.unwrap().into_body();
+    assert_eq!(body.bytes(64).await.unwrap(), "hello");
+}
+
 /// The default configuration verifies with the system's trust store, which
 /// knows nothing of a test CA.
 async fn default_verifier_rejects_a_private_ca<R: Runtime + Default>() {
@@ -302,6 +315,7 @@ roundtrip_conformance::on_every_runtime!(
     ip_literal_host,
     untrusted_certificate_is_a_certificate_error,
     danger_accept_invalid_certificates_accepts_anything,
+    danger_accept_invalid_certificates_applies_to_the_default,
     default_verifier_rejects_a_private_ca,
     certificate_for_another_name_is_a_name_error,
     server_without_http1_is_an_alpn_error,

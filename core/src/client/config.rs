@@ -38,16 +38,16 @@ pub(crate) struct ClientConfig {
     /// `None` offers none.
     #[cfg(feature = "gzip")]
     pub(crate) decompression: Option<super::decode::Limits>,
-    /// For `https` targets over the built-in dialer; `None` refuses them.
-    /// Until `build`, `None` means "the default", made only then: loading the
-    /// system's roots costs milliseconds a caller with roots of its own
-    /// should not pay.
+    /// The configuration given with `tls_config`; `None` means the default.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
-    /// `danger_accept_invalid_certificates`, applied at `build` to whichever
-    /// configuration is in place then.
+    /// `danger_accept_invalid_certificates`, applied to whichever
+    /// configuration is in place at the first `https` dial.
     #[cfg(feature = "rustls")]
     pub(crate) accept_invalid_certificates: bool,
+    /// What [`tls`](Self::tls) settled on, once asked.
+    #[cfg(feature = "rustls")]
+    tls_settled: std::sync::OnceLock<Option<Arc<rustls::ClientConfig>>>,
     #[cfg(feature = "rustls")]
     pub(crate) tls_handshake_timeout: Option<Duration>,
 }
@@ -81,8 +81,28 @@ impl Default for ClientConfig {
             #[cfg(feature = "rustls")]
             accept_invalid_certificates: false,
             #[cfg(feature = "rustls")]
+            tls_settled: std::sync::OnceLock::new(),
+            #[cfg(feature = "rustls")]
             tls_handshake_timeout: Some(Duration::from_secs(10)),
         }
+    }
+}
+
+#[cfg(feature = "rustls")]
+impl ClientConfig {
+    /// The configuration for `https` targets over the built-in dialer (`None`
+    /// refuses them): the one given, or the default, settled at the first
+    /// `https` dial. Loading the system's roots costs milliseconds of CPU
+    /// that a client only ever sending `http` should not pay.
+    pub(crate) fn tls(&self) -> Option<Arc<rustls::ClientConfig>> {
+        let settle = || {
+            let tls = self.tls.clone().or_else(default_tls);
+            if self.accept_invalid_certificates {
+                return tls.as_deref().map(super::tls::accepting_any_certificate);
+            }
+            tls
+        };
+        self.tls_settled.get_or_init(settle).clone()
     }
 }
 
@@ -410,7 +430,6 @@ impl<R: Runtime> ClientBuilder<R> {
     }
 
     /// The client.
-    #[cfg_attr(not(feature = "rustls"), allow(unused_mut, reason = "TLS settles its configuration"))]
     pub fn build(mut self) -> Client<R> {
         reconcile_idle_limits(&mut self.config.pool, self.max_idle_set);
         // `HeaderName` and `HeaderValue` cannot hold what the check refuses,
@@ -420,14 +439,6 @@ impl<R: Runtime> ClientBuilder<R> {
                 tracing::warn!(%error, "default fields left out");
                 DefaultFields::default()
             });
-        #[cfg(feature = "rustls")]
-        {
-            let config = &mut self.config;
-            config.tls = config.tls.take().or_else(default_tls);
-            if config.accept_invalid_certificates {
-                config.tls = config.tls.as_deref().map(super::tls::accepting_any_certificate);
-            }
-        }
         Client::from_parts(self.runtime, self.config, self.connector)
     }
 }

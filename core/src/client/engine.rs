@@ -491,7 +491,7 @@ impl<R: Runtime> Engine<R> {
     /// A TLS session with `target`'s host over `io`, within the handshake timeout.
     #[cfg(feature = "rustls")]
     async fn tls(&self, io: Box<dyn Io>, target: &Target, report: &mut DialReport) -> Result<Dialed, Error> {
-        let Some(config) = self.config.tls.clone() else {
+        let Some(config) = self.config.tls() else {
             return Err(Error::connect(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 "https needs a TLS configuration: enable the platform-verifier or webpki-roots feature, or call tls_config",
