@@ -234,7 +234,8 @@ impl ResponseHead {
 }
 
 thread_local! {
-    /// The field names of the heads this thread parsed last, by position.
+    /// The field names of the last heads this thread built maps for, by
+    /// position, and the last such map's names as a template.
     static SHAPES: RefCell<ShapeCache> = const { RefCell::new(ShapeCache::new()) };
 }
 
