@@ -34,6 +34,7 @@ bench_hyper uses hyper-rustls on the same rustls and provider. The floors do no
 TLS and are skipped.
 """
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -278,28 +279,19 @@ def run_client(command, scenario, divisor, cacert):
     return {"cpu_us": cpu * 1e6 / result["requests"], "errors": result["errors"], "opened": opened}
 
 
-def perf_counts_syscalls():
-    """Whether `perf stat` can count the raw_syscalls:sys_enter tracepoint here
-    (perf installed, tracepoints readable)."""
+@functools.cache
+def syscall_counter():
+    """"perf" where `perf stat` can count the raw_syscalls:sys_enter tracepoint
+    (installed, tracepoints readable), else "strace": strace stops the client at
+    every syscall, which changes how often a read finds the answer already there,
+    so its counts for a client that races the server (smol's) wander."""
     if shutil.which("perf") is None:
-        return False
+        return "strace"
     with tempfile.NamedTemporaryFile(mode="r", suffix=".perf") as out:
         done = subprocess.run(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out.name, "true"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return done.returncode == 0 and any(line.split(",")[0].isdigit() for line in out.read().splitlines())
-
-
-# perf's tracepoint count where it works: strace stops the client at every
-# syscall, which changes how often a read finds the answer already there, so
-# its counts for a client that races the server (smol's) wander.
-SYSCALL_COUNTER = None
-
-
-def syscall_counter():
-    global SYSCALL_COUNTER
-    if SYSCALL_COUNTER is None:
-        SYSCALL_COUNTER = "perf" if perf_counts_syscalls() else "strace"
-    return SYSCALL_COUNTER
+        counted = any(line.split(",")[0].isdigit() for line in out.read().splitlines())
+        return "perf" if done.returncode == 0 and counted else "strace"
 
 
 def count_syscalls(args):

@@ -63,9 +63,7 @@ fn header_values_share_the_read_buffer() {
 #[test]
 fn field_names_follow_each_head_not_the_last_one() {
     let names = |input: &[u8]| {
-        let mut buf = BytesMut::from(input);
-        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
-        let map = head.header_map().unwrap();
+        let map = parse_whole(input).0.header_map().unwrap();
         map.keys().map(|k| k.as_str().to_owned()).collect::<Vec<_>>()
     };
     assert_eq!(names(b"HTTP/1.1 200 OK\r\nServer: a\r\nX-One: 1\r\n\r\n"), ["server", "x-one"]);
@@ -81,8 +79,7 @@ fn field_names_follow_each_head_not_the_last_one() {
 #[test]
 fn a_head_shaped_like_the_last_one_gets_its_own_values() {
     let fields = |input: &[u8]| {
-        let mut buf = BytesMut::from(input);
-        let head = HeadParser::new(HeadLimits::default()).parse(&mut buf).unwrap().unwrap();
+        let (head, _) = parse_whole(input);
         let map = head.header_map().unwrap();
         assert_eq!(map.len(), head.len(), "one value per field line");
         map.iter().map(|(k, v)| format!("{k}={}", v.to_str().unwrap())).collect::<Vec<_>>()
