@@ -127,10 +127,12 @@ pub(super) fn route<R: Runtime>(engine: &Engine<R>, head: &mut RequestHead) -> R
 }
 
 /// The request until its response, within the total `deadline`, following
-/// redirects as the client's policy says. Its arguments are used in place,
-/// never moved into other locals, so the future's state holds them once;
-/// redirects, rare, run in a boxed future of their own.
-async fn attempts<R: Runtime>(
+/// redirects as the client's policy says. A plain function around an `async
+/// move` block, not an `async fn`: an `async fn`'s state keeps its arguments
+/// twice (as passed, then as the body's locals), which grew this future,
+/// moved several times per request, by 456 bytes. Redirects, rare, run in a
+/// boxed future of their own.
+fn attempts<R: Runtime>(
     engine: Arc<Engine<R>>,
     target: Result<Target, Error>,
     head: RequestHead,
@@ -138,25 +140,32 @@ async fn attempts<R: Runtime>(
     options: Options,
     start: Instant,
     deadline: Option<Instant>,
-) -> Result<Response<Body<R>>, Error> {
-    let target = match target {
-        Ok(ref target) => target,
-        Err(error) => return Err(error),
-    };
-    // `hop`'s body, written out: one generator less on the hot path.
-    let answer = {
-        let tries = pin!(tries(&engine, target, &head, &mut upload, &options, start));
-        match deadline {
-            None => tries.await?,
-            Some(_) => with_deadline(&engine.runtime, deadline, tries)
-                .await
-                .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
-        }
-    };
-    if answer.response.status().is_redirection() && engine.config.redirect.follows_any() {
-        return redirect::follow_boxed(engine, head, upload, options, deadline, answer).await;
+) -> impl Future<Output = Result<Response<Body<R>>, Error>> + Send + 'static {
+    async move {
+        let target = match target {
+            Ok(ref target) => target,
+            Err(error) => return Err(error),
+        };
+        // The answer lives in this block only, so the future does not keep
+        // room for it beside the redirect's.
+        let redirect = {
+            // `hop`'s body, written out: one generator less on the hot path.
+            let answer = {
+                let tries = pin!(tries(&engine, target, &head, &mut upload, &options, start));
+                match deadline {
+                    None => tries.await?,
+                    Some(_) => with_deadline(&engine.runtime, deadline, tries)
+                        .await
+                        .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
+                }
+            };
+            if !(answer.response.status().is_redirection() && engine.config.redirect.follows_any()) {
+                return respond(&head, answer, upload, options, deadline, Vec::new());
+            }
+            redirect::follow_boxed(engine, head, upload, options, deadline, answer)
+        };
+        redirect.await
     }
-    respond(&head, answer, upload, options, deadline, Vec::new())
 }
 
 /// One request to its response head within `deadline`: checkout, exchange,
@@ -260,18 +269,21 @@ async fn tries<R: Runtime>(
         if let Some(span) = &options.span {
             span.record("attempt", retries + 1);
         }
-        let checked = engine.checkout(target, options).await?;
-        let reused = checked.lease.was_reused();
-        let mut timings = Timings::new(start);
-        timings.set(Mark::GotConnection, checked.at);
-        // The dial's phases belong to the request its dial handed the
-        // connection to; one that idled unused first is not this dial's.
-        if !reused && checked.lease.idle_for().is_none() {
-            timings.dialed(checked.conn.info.dial_times);
-        }
-        let waited = checked.waited;
-        // Held before the callback runs, so a panicking callback still frees the slot.
-        let mut leased = Leased::new(engine.clone(), checked.lease, checked.conn);
+        // The checkout's result is taken apart in this block, so the future
+        // keeps no room for it during the exchange.
+        let (mut leased, mut timings, reused, waited) = {
+            let checked = engine.checkout(target, options).await?;
+            let reused = checked.lease.was_reused();
+            let mut timings = Timings::new(start);
+            timings.set(Mark::GotConnection, checked.at);
+            // The dial's phases belong to the request its dial handed the
+            // connection to; one that idled unused first is not this dial's.
+            if !reused && checked.lease.idle_for().is_none() {
+                timings.dialed(checked.conn.info.dial_times);
+            }
+            // Held before the callback runs, so a panicking callback still frees the slot.
+            (Leased::new(engine.clone(), checked.lease, checked.conn), timings, reused, checked.waited)
+        };
         options.trace(|| TraceEvent::GotConnection {
             reused,
             idle_for: leased.lease().and_then(Lease::idle_for),
