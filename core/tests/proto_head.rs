@@ -103,6 +103,15 @@ fn a_head_shaped_like_the_last_one_gets_its_own_values() {
     assert_eq!(fields(a), want_a);
     assert_eq!(fields(b"HTTP/1.1 204 No Content\r\n\r\n"), Vec::<String>::new());
     assert_eq!(fields(a), want_a);
+    // The same head again: every value is the template's copy.
+    assert_eq!(fields(a), want_a);
+    // A value too long to be copied into the template comes whole all the same.
+    let long = "x".repeat(200);
+    let head = format!("HTTP/1.1 200 OK\r\nServer: {long}\r\nDate: 1\r\n\r\n");
+    let want = [format!("server={long}"), "date=1".to_string()];
+    assert_eq!(fields(head.as_bytes()), want);
+    assert_eq!(fields(head.as_bytes()), want);
+    assert_eq!(fields(b"HTTP/1.1 200 OK\r\nServer: y\r\nDate: 1\r\n\r\n"), ["server=y", "date=1"]);
 }
 
 #[test]

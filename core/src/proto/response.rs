@@ -198,8 +198,11 @@ impl ResponseHead {
     fn header_map_with(&self, cache: &mut ShapeCache) -> Result<HeaderMap, ProtocolError> {
         if let Some(mut map) = cache.same_shape(self) {
             // The template's values are in field order: its names are distinct.
+            // A value as the template has it is kept, unchecked and not sliced.
             for (slot, field) in map.values_mut().zip(&self.fields) {
-                *slot = self.value(field)?;
+                if slot.as_bytes() != self.slice(field.value) {
+                    *slot = self.value(field)?;
+                }
             }
             return Ok(map);
         }
@@ -242,17 +245,21 @@ thread_local! {
 /// Field names as received, by their position in the head, with the
 /// `HeaderName` each became, and the map of the last head they all came in.
 ///
-/// A server sends the same fields in the same order on every response. So
-/// `HeaderName::from_bytes` (lowercasing, a search among the standard names)
-/// runs once per name and position, not per response; and when every name of
-/// a head is the one remembered at its position, the map is a clone of a
-/// template with those names and empty values, its values then overwritten.
-/// That skips hashing and placing each name, which cost more than the rest of
-/// building the map (S1 in docs/bench.md).
+/// A server sends the same fields in the same order on every response, most
+/// with the same values. So `HeaderName::from_bytes` (lowercasing, a search
+/// among the standard names) runs once per name and position, not per
+/// response; and when every name of a head is the one remembered at its
+/// position, the map is a clone of a template with those names and the values
+/// of the head it was made from, and only the values that differ are
+/// overwritten. That skips hashing and placing each name, which cost more than
+/// the rest of building the map, and checking the bytes of every value (S1 in
+/// docs/bench.md).
 struct ShapeCache {
     names: Vec<(Box<[u8]>, HeaderName)>,
-    /// A map of the first of `names`, in order, all distinct, each with an
-    /// empty value; dropped before `names` changes.
+    /// A map of the first of `names`, in order, all distinct, each with the
+    /// value it had (a copy, so no connection's buffer is held) or, past
+    /// [`LONGEST_VALUE`](Self::LONGEST_VALUE), an empty one; dropped before
+    /// `names` changes.
     template: Option<HeaderMap>,
 }
 
@@ -262,6 +269,8 @@ impl ShapeCache {
     /// Longer names are not kept: a hostile server must not pin its longest
     /// names in every thread.
     const LONGEST: usize = 64;
+    /// Longer values are not kept in the template, for the same reason.
+    const LONGEST_VALUE: usize = 128;
 
     const fn new() -> Self {
         Self { names: Vec::new(), template: None }
@@ -284,7 +293,12 @@ impl ShapeCache {
     fn remember(&mut self, head: &ResponseHead, map: &HeaderMap) {
         if map.keys_len() == map.len() && self.remembers(head) {
             let mut template = map.clone();
-            template.values_mut().for_each(|value| *value = HeaderValue::from_static(""));
+            for value in template.values_mut() {
+                let kept = (value.len() <= Self::LONGEST_VALUE)
+                    .then(|| HeaderValue::from_bytes(value.as_bytes()).ok())
+                    .flatten();
+                *value = kept.unwrap_or(HeaderValue::from_static(""));
+            }
             self.template = Some(template);
         }
     }
