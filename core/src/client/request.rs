@@ -132,6 +132,7 @@ pub(super) fn route<R: Runtime>(engine: &Engine<R>, head: &mut RequestHead) -> R
 /// twice (as passed, then as the body's locals), which grew this future,
 /// moved several times per request, by 456 bytes. Redirects, rare, run in a
 /// boxed future of their own.
+#[allow(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice")]
 fn attempts<R: Runtime>(
     engine: Arc<Engine<R>>,
     target: Result<Target, Error>,
