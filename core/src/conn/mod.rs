@@ -15,6 +15,7 @@ pub mod retry;
 mod state;
 mod timers;
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::time::Instant;
@@ -30,6 +31,18 @@ use exchange::{Exchange, Recv};
 use state::{Phase, Shared};
 
 use crate::proto::{BodyLength, Decoded, RequestHead, UsageError, encode_request_head_with_fields};
+
+thread_local! {
+    /// An empty event queue with its allocation, left by the last connection
+    /// of this thread that went idle, for the next one that sends a request.
+    /// Kept by every idle connection, the queue would cost each about 400
+    /// bytes; made anew per exchange, an allocation and its growth.
+    static SPARE_EVENTS: Cell<VecDeque<Event>> = const { Cell::new(VecDeque::new()) };
+}
+
+/// A spare event queue of more events than this is freed instead of kept:
+/// one exchange rarely queues more than four at a time.
+const SPARE_EVENTS_MAX: usize = 8;
 
 /// One HTTP/1.1 client connection, driven by its caller.
 ///
@@ -121,6 +134,10 @@ impl Connection {
         )?;
         let id = ExchangeId(self.next_id);
         self.next_id += 1;
+        if self.shared.events.capacity() == 0 {
+            // Swapped, not taken: nothing to drop on either side.
+            let _ = SPARE_EVENTS.try_with(|spare| spare.swap(Cell::from_mut(&mut self.shared.events)));
+        }
         let bytes = self.head_buf.split().freeze();
         let exchange = Exchange::start(&mut self.shared, id, &head.method, encoded, bytes);
         tracing::trace!(?id, method = %head.method, "request queued");
@@ -365,9 +382,10 @@ impl Connection {
     /// Frees memory an idle connection does not need: read and head buffers
     /// that grew past 1 KiB (small ones are kept, so a steady stream of small
     /// exchanges does not reallocate them) and the event queue (events are
-    /// transient; about 400 bytes, one small allocation on the next exchange).
-    /// Call while idle, e.g. when pooling: an idle connection then holds about
-    /// 2 KiB (`conformance/examples/idle_memory.rs`).
+    /// transient; its allocation, about 400 bytes, is left to the next
+    /// connection of this thread to send a request). Call while idle, e.g.
+    /// when pooling: an idle connection then holds about 2 KiB
+    /// (`conformance/examples/idle_memory.rs`).
     pub fn shrink_buffers(&mut self) {
         const KEEP: usize = 1024;
         if self.shared.rx.is_empty() && self.shared.rx.capacity() > KEEP {
@@ -377,8 +395,16 @@ impl Connection {
             self.head_buf = BytesMut::new();
         }
         self.shared.tx.shrink();
-        if self.shared.events.is_empty() {
-            self.shared.events = VecDeque::new();
+        let events = &mut self.shared.events;
+        if events.is_empty() && events.capacity() > 0 {
+            // The thread keeps one spare queue: this one, if it is small,
+            // and whichever queue comes back from the swap is freed.
+            if events.capacity() <= SPARE_EVENTS_MAX {
+                let _ = SPARE_EVENTS.try_with(|spare| spare.swap(Cell::from_mut(events)));
+            }
+            if events.capacity() > 0 {
+                *events = VecDeque::new();
+            }
         }
     }
 
