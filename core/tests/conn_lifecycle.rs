@@ -192,4 +192,25 @@ fn body_read_in_place_into_the_receive_buffer() {
     }
     assert_eq!(rest, 100_000 - 1003);
     assert_eq!(s.conn.read_in_place_hint(), 0);
+    s.events();
+    // After a body that long, the next head is read in place as well: its
+    // body likely comes in the same read. A head in the buffer parses as one
+    // from `handle_read`.
+    s.send(Method::GET, &[], BodyLength::Empty);
+    s.flush();
+    assert_eq!(s.conn.read_in_place_hint(), max, "after a large body, a head is read in place");
+    s.conn.receive_buffer().extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi");
+    s.conn.handle_read_in_place(s.now);
+    assert!(s.events().iter().any(|e| e.starts_with("Response")), "the head was parsed");
+    let (body, end) = s.body();
+    assert_eq!((&body[..], end.as_str()), (&b"hi"[..], "End"));
+    s.events();
+    // After a small body, heads go through the driver's buffer again.
+    s.send(Method::GET, &[], BodyLength::Empty);
+    s.flush();
+    assert_eq!(
+        s.conn.read_in_place_hint(),
+        0,
+        "after a small body, a head is read through the driver's buffer"
+    );
 }

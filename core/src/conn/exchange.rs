@@ -307,6 +307,8 @@ impl Exchange {
             (Send::Holding { .. } | Send::Streaming(_) | Send::Done, true) => self.stop_body(shared),
             _ => {}
         }
+        shared.large_bodies =
+            matches!(framing.body, BodyKind::Length(n) if n >= shared.config.max_buffered_body as u64);
         shared.events.push_back(Event::Response { id: self.id, head, body: framing.body });
         if framing.body == BodyKind::Empty {
             return self.on_response_complete(shared);

@@ -101,6 +101,7 @@ impl Connection {
                 tx: Default::default(),
                 timers: Default::default(),
                 events: Default::default(),
+                large_bodies: false,
             },
             phase: Phase::Idle,
             head_buf: BytesMut::new(),
@@ -249,19 +250,25 @@ impl Connection {
     }
 
     /// How many bytes one read may append straight to
-    /// [`receive_buffer`](Self::receive_buffer): the rest of a body of known
-    /// length still to arrive, within `max_buffered_body`. 0 when a read into
-    /// a buffer of the driver's, given to [`handle_read`](Self::handle_read),
-    /// fits better (heads, chunked and close-delimited bodies) or when the
-    /// connection wants no bytes.
+    /// [`receive_buffer`](Self::receive_buffer), within `max_buffered_body`:
+    /// the rest of a body of known length still to arrive; or, for a head
+    /// after a body of at least `max_buffered_body` on this connection, as
+    /// much as fits, since its body likely comes in the same read. 0 when a
+    /// read into a buffer of the driver's, given to
+    /// [`handle_read`](Self::handle_read), fits better (other heads, chunked
+    /// and close-delimited bodies) or when the connection wants no bytes.
     pub fn read_in_place_hint(&self) -> usize {
         let Phase::Active(ex) = &self.phase else { return 0 };
-        let Recv::Body(decoder) = &ex.recv else { return 0 };
         if self.eof || self.close_reason.is_some() {
             return 0;
         }
+        let expected = match &ex.recv {
+            Recv::Body(decoder) => decoder.remaining().unwrap_or(0),
+            Recv::Head(_) if self.shared.large_bodies => u64::MAX,
+            _ => return 0,
+        };
         let buffered = self.shared.rx.len();
-        let coming = decoder.remaining().unwrap_or(0).saturating_sub(buffered as u64);
+        let coming = expected.saturating_sub(buffered as u64);
         let room = self.shared.config.max_buffered_body.saturating_sub(buffered);
         usize::try_from(coming).unwrap_or(usize::MAX).min(room)
     }

@@ -43,6 +43,10 @@ pub(crate) struct Shared {
     pub(crate) tx: Outgoing,
     pub(crate) timers: TimerTable,
     pub(crate) events: VecDeque<Event>,
+    /// The last final response had a body of at least `max_buffered_body`
+    /// bytes: the next head is read in place too, as its body likely
+    /// arrives in the same reads (see [`Connection::read_in_place_hint`]).
+    pub(crate) large_bodies: bool,
 }
 
 pub(crate) enum Phase {
