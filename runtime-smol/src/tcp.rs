@@ -15,6 +15,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::task::{Context, Poll, ready};
 
 use async_io::Async;
+#[cfg(unix)]
+use bytes::BytesMut;
 use roundtrip_core::client::Io;
 
 /// A TCP connection for the engine.
@@ -64,6 +66,51 @@ impl Io for TcpIo {
             }
             Err(e) => Poll::Ready(Err(e)),
         }
+    }
+
+    /// Reads into the connection's buffer as `poll_read` reads into a slice,
+    /// so a large body reaches the caller without a copy through the
+    /// engine's scratch buffer (Tokio's adapter gets the same from
+    /// tokio-util). rustix's `read` takes the buffer's uninitialized spare
+    /// capacity; what it filled is then appended, the one `unsafe` line of
+    /// this crate.
+    #[cfg(unix)]
+    #[allow(unsafe_code, reason = "appending the bytes read(2) wrote to a BytesMut takes set_len")]
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        let max = max.min(buf.capacity() - buf.len());
+        if max == 0 {
+            // A read of nothing would look like the end of the stream.
+            return None;
+        }
+        Some(loop {
+            if self.maybe_readable {
+                let spare = buf.spare_capacity_mut();
+                match rustix::io::read(self.stream.get_ref(), &mut spare[..max]) {
+                    Ok((filled, _)) => {
+                        let n = filled.len();
+                        // SAFETY: read(2) initialized the first `n` bytes of
+                        // the spare capacity: rustix hands them back as `filled`.
+                        unsafe { buf.set_len(buf.len() + n) };
+                        // A short read emptied the socket's buffer.
+                        self.maybe_readable = n == max && n > 0;
+                        break Poll::Ready(Ok(n));
+                    }
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(rustix::io::Errno::AGAIN) => self.maybe_readable = false,
+                    Err(e) => break Poll::Ready(Err(e.into())),
+                }
+            }
+            match self.stream.poll_readable(cx) {
+                Poll::Ready(Ok(())) => self.maybe_readable = true,
+                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
+                Poll::Pending => break Poll::Pending,
+            }
+        })
     }
 
     fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
