@@ -40,6 +40,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
     panic
         .downcast_ref::<&str>()
         .copied()
-        .or(panic.downcast_ref::<String>().map(String::as_str))
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("?")
 }

@@ -79,7 +79,10 @@ impl SocksBehavior {
 
     fn lookup(&self, name: &str) -> Option<IpAddr> {
         let name = name.to_ascii_lowercase();
-        self.hosts.get(&name).copied().or((name == "localhost").then_some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
+        self.hosts
+            .get(&name)
+            .copied()
+            .or_else(|| (name == "localhost").then_some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
     }
 }
 
@@ -327,7 +330,7 @@ impl Conn {
     /// RFC 1928 §6: VER REP RSV ATYP BND.ADDR BND.PORT; a refusal says
     /// 0.0.0.0:0.
     fn reply(&mut self, code: u8, bound: Option<SocketAddr>) -> io::Result<()> {
-        let bound = bound.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        let bound = bound.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
         let mut reply = vec![5, code, 0];
         match bound.ip() {
             IpAddr::V4(ip) => reply.extend([1].into_iter().chain(ip.octets())),

@@ -144,7 +144,8 @@ async fn fetch(args: Args) -> Result<u8, Failure> {
     }
     let proxies = proxies(&args)?;
     let route = uri.host().and_then(|host| {
-        let port = uri.port_u16().unwrap_or(if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 });
+        let port =
+            uri.port_u16().unwrap_or_else(|| if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 });
         proxies.select(uri.scheme()?, host.trim_start_matches('[').trim_end_matches(']'), port)
     });
     if args.verbose {

@@ -157,7 +157,7 @@ fn attempts<R: Runtime>(
                     None => tries.await?,
                     Some(_) => with_deadline(&engine.runtime, deadline, tries)
                         .await
-                        .unwrap_or(Err(Error::timeout(Timeout::Total, true)))?,
+                        .unwrap_or_else(|| Err(Error::timeout(Timeout::Total, true)))?,
                 }
             };
             if !(answer.response.status().is_redirection() && engine.config.redirect.follows_any()) {
@@ -185,7 +185,7 @@ pub(super) async fn hop<R: Runtime>(
         None => tries.await,
         Some(_) => with_deadline(&engine.runtime, deadline, tries)
             .await
-            .unwrap_or(Err(Error::timeout(Timeout::Total, true))),
+            .unwrap_or_else(|| Err(Error::timeout(Timeout::Total, true))),
     }
 }
 
@@ -330,7 +330,7 @@ async fn exchange<R: Runtime>(
     timings: &mut Timings,
 ) -> Result<(ResponseHead, BodyKind), Failure> {
     let runtime = leased.engine().runtime.clone();
-    let conn = leased.conn().ok_or(Failure::Final(Error::canceled(false)))?;
+    let conn = leased.conn().ok_or_else(|| Failure::Final(Error::canceled(false)))?;
     let id = conn
         .proto
         .send_request(head, upload.length())

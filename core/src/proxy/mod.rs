@@ -142,17 +142,17 @@ impl Proxy {
         if uri.path_and_query().is_some_and(|p| !matches!(p.as_str(), "" | "/")) {
             return Err(InvalidProxy::new("a proxy URL has no path or query"));
         }
-        let authority = uri.authority().ok_or(InvalidProxy::new("no host"))?.as_str();
+        let authority = uri.authority().ok_or_else(|| InvalidProxy::new("no host"))?.as_str();
         let (userinfo, host_port) = match authority.rfind('@') {
             Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
             None => (None, authority),
         };
-        let (host, port) =
-            crate::proto::split_authority(host_port).ok_or(InvalidProxy::new("not a valid host and port"))?;
+        let (host, port) = crate::proto::split_authority(host_port)
+            .ok_or_else(|| InvalidProxy::new("not a valid host and port"))?;
         if host.is_empty() || host == "[]" {
             return Err(InvalidProxy::new("no host"));
         }
-        let port = port.unwrap_or(kind.default_port());
+        let port = port.unwrap_or_else(|| kind.default_port());
         let authority = Authority::from_str(&format!("{host}:{port}"))
             .map_err(|_| InvalidProxy::new("not a valid host and port"))?;
         let credentials = match userinfo {
@@ -198,7 +198,7 @@ impl Proxy {
 
     /// The proxy's port.
     pub fn port(&self) -> u16 {
-        self.authority.port_u16().unwrap_or(self.kind.default_port())
+        self.authority.port_u16().unwrap_or_else(|| self.kind.default_port())
     }
 
     /// The scheme of the first hop: `https` for an HTTPS proxy, else `http`.

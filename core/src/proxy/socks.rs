@@ -97,8 +97,8 @@ impl Socks5 {
                 addr.port()
             }
             SocksTarget::Domain(host, port) => {
-                let len =
-                    length_byte(host, 1).ok_or(InvalidProxy::new("a SOCKS5 host name is 1 to 255 bytes"))?;
+                let len = length_byte(host, 1)
+                    .ok_or_else(|| InvalidProxy::new("a SOCKS5 host name is 1 to 255 bytes"))?;
                 request.extend_from_slice(&[ATYP_DOMAIN, len]);
                 request.extend_from_slice(host.as_bytes());
                 *port
@@ -109,9 +109,11 @@ impl Socks5 {
         let auth = match credentials {
             None => None,
             Some((user, pass)) => {
-                let lengths = length_byte(user, 1).zip(length_byte(pass, 0)).ok_or(InvalidProxy::new(
-                    "SOCKS5 credentials are 1 to 255 bytes of username, up to 255 of password",
-                ))?;
+                let lengths = length_byte(user, 1).zip(length_byte(pass, 0)).ok_or_else(|| {
+                    InvalidProxy::new(
+                        "SOCKS5 credentials are 1 to 255 bytes of username, up to 255 of password",
+                    )
+                })?;
                 let mut auth = Vec::with_capacity(3 + user.len() + pass.len());
                 auth.extend_from_slice(&[AUTH_VERSION, lengths.0]);
                 auth.extend_from_slice(user.as_bytes());

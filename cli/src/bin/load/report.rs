@@ -372,7 +372,7 @@ impl Summary {
         let statuses: Vec<String> = self.stats.statuses.iter().map(|(s, n)| format!("\"{s}\":{n}")).collect();
         let errors: Vec<String> =
             self.stats.errors.iter().map(|(k, (n, _))| format!("\"{k}\":{n}")).collect();
-        let cpu = self.cpu.map_or("null".to_owned(), |c| format!("{:.6}", c.total().as_secs_f64()));
+        let cpu = self.cpu.map_or_else(|| "null".to_owned(), |c| format!("{:.6}", c.total().as_secs_f64()));
         format!(
             concat!(
                 "{{\"client\":\"roundtrip\",\"requests\":{},\"errors\":{},\"elapsed_s\":{:.6},\"bytes\":{},",
