@@ -21,7 +21,7 @@ use crate::proxy::{Proxies, Proxy};
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
     pub(crate) pool: PoolConfig,
-    pub(crate) conn: ConnectionConfig,
+    pub(crate) conn: Arc<ConnectionConfig>,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) max_retries: u32,
@@ -54,7 +54,7 @@ pub(crate) struct ClientConfig {
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        let conn = ConnectionConfig::default();
+        let conn = Arc::new(ConnectionConfig::default());
         let mut default_headers = HeaderMap::new();
         let user_agent = HeaderValue::from_static(concat!("roundtrip/", env!("CARGO_PKG_VERSION")));
         default_headers.insert(USER_AGENT, user_agent);
@@ -235,7 +235,7 @@ impl<R: Runtime> ClientBuilder<R> {
     /// How long to wait for the response head once the request is written.
     /// None by default (Go's ResponseHeaderTimeout).
     pub fn response_head_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.conn.response_head_timeout = timeout;
+        Arc::make_mut(&mut self.config.conn).response_head_timeout = timeout;
         self
     }
 
@@ -243,7 +243,7 @@ impl<R: Runtime> ClientBuilder<R> {
     /// waits for them (a caller busy with a chunk is not a stalled server).
     /// None by default.
     pub fn body_read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.conn.body_read_idle_timeout = timeout;
+        Arc::make_mut(&mut self.config.conn).body_read_idle_timeout = timeout;
         self
     }
 
@@ -258,7 +258,7 @@ impl<R: Runtime> ClientBuilder<R> {
     /// server's answer: 1 s. `None` waits for the answer however long it
     /// takes; `Some(Duration::ZERO)` sends the body at once (Go's 0).
     pub fn expect_continue_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.conn.expect_continue_timeout = timeout.unwrap_or(Duration::MAX);
+        Arc::make_mut(&mut self.config.conn).expect_continue_timeout = timeout.unwrap_or(Duration::MAX);
         self
     }
 
@@ -266,7 +266,7 @@ impl<R: Runtime> ClientBuilder<R> {
     /// many remaining bytes (of a known length, within 100 ms) to reuse the
     /// connection instead of closing it. Off by default, as in Go.
     pub fn drain_on_cancel(mut self, max_bytes: Option<u64>) -> Self {
-        self.config.conn.drain_on_cancel = max_bytes;
+        Arc::make_mut(&mut self.config.conn).drain_on_cancel = max_bytes;
         self
     }
 
@@ -312,8 +312,8 @@ impl<R: Runtime> ClientBuilder<R> {
 
     /// Limits on response heads: total bytes (64 KiB) and fields (100).
     pub fn max_response_head(mut self, bytes: usize, fields: usize) -> Self {
-        self.config.conn.head_limits.max_head_bytes = bytes;
-        self.config.conn.head_limits.max_headers = fields;
+        Arc::make_mut(&mut self.config.conn).head_limits.max_head_bytes = bytes;
+        Arc::make_mut(&mut self.config.conn).head_limits.max_headers = fields;
         self
     }
 
@@ -434,7 +434,7 @@ impl<R: Runtime> ClientBuilder<R> {
         reconcile_idle_limits(&mut self.config.pool, self.max_idle_set);
         // `HeaderName` and `HeaderValue` cannot hold what the check refuses,
         // so this keeps every field; a refused one would be left out, loudly.
-        self.config.conn.default_fields =
+        Arc::make_mut(&mut self.config.conn).default_fields =
             DefaultFields::new(&self.config.default_headers).unwrap_or_else(|error| {
                 tracing::warn!(%error, "default fields left out");
                 DefaultFields::default()

@@ -437,7 +437,7 @@ impl<R: Runtime> Engine<R> {
         }
         match result {
             Ok(dialed) => {
-                let conn = Conn::new(dialed, Connection::new(self.config.conn.clone()));
+                let conn = Conn::new(dialed, Connection::with_shared_config(self.config.conn.clone()));
                 match st.pool.dial_succeeded(now, dial) {
                     Some(id) => put(&mut st.parked, id.index(), conn),
                     // A stale or repeated dial: the socket closes after the lock.

@@ -76,6 +76,8 @@ pub(crate) struct Exchange {
     pub(crate) close: Option<CloseReason>,
     /// `read_body` returned `Pending`: announce the next progress.
     pub(crate) reader_waiting: bool,
+    /// The final response's body is at least `max_buffered_body` long.
+    pub(crate) large_body: bool,
 }
 
 impl Exchange {
@@ -116,6 +118,7 @@ impl Exchange {
             recv: Recv::Head(HeadParser::new(shared.config.head_limits)),
             close: encoded.close.then_some(CloseReason::ClientRequestedClose),
             reader_waiting: false,
+            large_body: false,
         }
     }
 
@@ -307,7 +310,7 @@ impl Exchange {
             (Send::Holding { .. } | Send::Streaming(_) | Send::Done, true) => self.stop_body(shared),
             _ => {}
         }
-        shared.large_bodies =
+        self.large_body =
             matches!(framing.body, BodyKind::Length(n) if n >= shared.config.max_buffered_body as u64);
         shared.events.push_back(Event::Response { id: self.id, head, body: framing.body });
         if framing.body == BodyKind::Empty {

@@ -18,6 +18,7 @@ mod timers;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -77,6 +78,12 @@ pub struct Connection {
     next_id: u64,
     completed: u64,
     eof: bool,
+    /// The last exchange's response had a body of at least
+    /// `max_buffered_body` bytes: the next head is read in place too, as
+    /// its body likely arrives in the same reads (`read_in_place_hint`).
+    /// Here, not in `Shared`, where it would take a word of every idle
+    /// connection: this struct has the padding for it.
+    large_bodies: bool,
     close_reason: Option<CloseReason>,
     /// The last exchange's outcome, so `read_body` answers after it ended.
     last: Option<(ExchangeId, Result<(), ExchangeError>)>,
@@ -94,6 +101,13 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// A new, idle connection.
     pub fn new(config: ConnectionConfig) -> Self {
+        Self::with_shared_config(Arc::new(config))
+    }
+
+    /// A new, idle connection with settings shared with others: each holds
+    /// a pointer, not a copy (an idle connection's bytes count, with
+    /// thousands pooled).
+    pub fn with_shared_config(config: Arc<ConnectionConfig>) -> Self {
         Self {
             shared: Shared {
                 config,
@@ -101,13 +115,13 @@ impl Connection {
                 tx: Default::default(),
                 timers: Default::default(),
                 events: Default::default(),
-                large_bodies: false,
             },
             phase: Phase::Idle,
             head_buf: BytesMut::new(),
             next_id: 0,
             completed: 0,
             eof: false,
+            large_bodies: false,
             close_reason: None,
             last: None,
         }
@@ -264,7 +278,7 @@ impl Connection {
         }
         let expected = match &ex.recv {
             Recv::Body(decoder) => decoder.remaining().unwrap_or(0),
-            Recv::Head(_) if self.shared.large_bodies => u64::MAX,
+            Recv::Head(_) if self.large_bodies => u64::MAX,
             _ => return 0,
         };
         let buffered = self.shared.rx.len();
