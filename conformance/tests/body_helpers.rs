@@ -174,6 +174,40 @@ async fn text_limit_counts_received_bytes<R: Runtime + Default>() {
     assert!(text(body, 3).await.unwrap_err().is_body_too_large());
 }
 
+/// Response `n`'s 300 KiB body: each byte depends on its position and on `n`,
+/// so a byte dropped, repeated or taken from another response shows.
+fn large_body(n: usize) -> Vec<u8> {
+    (0..300 * 1024).map(|i: usize| (i.wrapping_mul(31) ^ n.wrapping_mul(7)) as u8).collect()
+}
+
+/// Bodies long enough to be read straight into the connection's buffer, and
+/// the heads after them, which are read there too (docs/architecture.md),
+/// arrive whole and in order on one connection; a small response among them
+/// goes through the scratch buffer as before.
+async fn large_bodies_read_in_place_arrive_whole<R: Runtime + Default>() {
+    let expected = |n: usize| if n == 2 { b"small".to_vec() } else { large_body(n) };
+    let server = Server::start(move |conn| {
+        let mut n = 0;
+        while conn.read_request()?.is_some() {
+            conn.write(&with_content_type("application/octet-stream", &expected(n)))?;
+            n += 1;
+        }
+        Ok(())
+    });
+    let client = client::<R>();
+    for n in 0..5 {
+        let body = client.get(server.url("/")).await.unwrap().into_body().bytes(1 << 20).await.unwrap();
+        let want = expected(n);
+        assert!(
+            body == want,
+            "response {n}: {} bytes, not the {} sent, or other bytes",
+            body.len(),
+            want.len()
+        );
+    }
+    assert_eq!(server.accepted(), 1, "one connection for the five responses");
+}
+
 roundtrip_conformance::on_every_runtime!(
     frame_gives_data_then_trailers,
     chunk_skips_trailers,
@@ -185,4 +219,5 @@ roundtrip_conformance::on_every_runtime!(
     text_refuses_other_charsets_by_name,
     text_of_a_bodyless_response_is_empty,
     text_limit_counts_received_bytes,
+    large_bodies_read_in_place_arrive_whole,
 );
