@@ -37,27 +37,31 @@ impl TcpIo {
     }
 }
 
-impl Io for TcpIo {
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+impl TcpIo {
+    /// Runs `read` while bytes may be there, and waits for the reactor to
+    /// say so when they may not: the readiness loop of both reads below.
+    fn poll_reading(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut read: impl FnMut(&mut Self) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
         loop {
-            if self.maybe_readable {
-                match self.try_read(buf) {
-                    Poll::Ready(result) => return Poll::Ready(result),
-                    Poll::Pending => {}
-                }
+            if self.maybe_readable
+                && let Poll::Ready(result) = read(self)
+            {
+                return Poll::Ready(result);
             }
             ready!(self.stream.poll_readable(cx))?;
             self.maybe_readable = true;
         }
     }
 
-    /// One non-blocking read, and no arming: also what the engine's check
-    /// of an idle connection costs here, one system call.
-    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        match self.stream.get_ref().read(buf) {
+    /// What one non-blocking read of at most `asked` bytes says about the
+    /// socket: a short read emptied its buffer, `EAGAIN` found it empty.
+    fn settle_read(&mut self, result: io::Result<usize>, asked: usize) -> Poll<io::Result<usize>> {
+        match result {
             Ok(n) => {
-                // A short read emptied the socket's buffer.
-                self.maybe_readable = n == buf.len() && n > 0;
+                self.maybe_readable = n == asked && n > 0;
                 Poll::Ready(Ok(n))
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -66,6 +70,19 @@ impl Io for TcpIo {
             }
             Err(e) => Poll::Ready(Err(e)),
         }
+    }
+}
+
+impl Io for TcpIo {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_reading(cx, |io| io.try_read(buf))
+    }
+
+    /// One non-blocking read, and no arming: also what the engine's check
+    /// of an idle connection costs here, one system call.
+    fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let result = self.stream.get_ref().read(buf);
+        self.settle_read(result, buf.len())
     }
 
     /// Reads into the connection's buffer as `poll_read` reads into a slice,
@@ -87,30 +104,16 @@ impl Io for TcpIo {
             // A read of nothing would look like the end of the stream.
             return None;
         }
-        Some(loop {
-            if self.maybe_readable {
-                let spare = buf.spare_capacity_mut();
-                match rustix::io::read(self.stream.get_ref(), &mut spare[..max]) {
-                    Ok((filled, _)) => {
-                        let n = filled.len();
-                        // SAFETY: read(2) initialized the first `n` bytes of
-                        // the spare capacity: rustix hands them back as `filled`.
-                        unsafe { buf.set_len(buf.len() + n) };
-                        // A short read emptied the socket's buffer.
-                        self.maybe_readable = n == max && n > 0;
-                        break Poll::Ready(Ok(n));
-                    }
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(rustix::io::Errno::AGAIN) => self.maybe_readable = false,
-                    Err(e) => break Poll::Ready(Err(e.into())),
-                }
+        Some(self.poll_reading(cx, |io| {
+            let read = rustix::io::read(io.stream.get_ref(), &mut buf.spare_capacity_mut()[..max]);
+            let result = read.map(|(filled, _)| filled.len()).map_err(io::Error::from);
+            if let Ok(n) = result {
+                // SAFETY: read(2) initialized the first `n` bytes of the
+                // spare capacity: rustix hands them back as `filled`.
+                unsafe { buf.set_len(buf.len() + n) };
             }
-            match self.stream.poll_readable(cx) {
-                Poll::Ready(Ok(())) => self.maybe_readable = true,
-                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
-                Poll::Pending => break Poll::Pending,
-            }
-        })
+            io.settle_read(result, max)
+        }))
     }
 
     fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
