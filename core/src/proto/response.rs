@@ -19,6 +19,9 @@
 //! replaced in place (`unfold_head`). Whitespace before the first field stays
 //! an error (RFC 9112 §2.2): there is no field for it to continue.
 //!
+//! A head that repeats the thread's last one but in some values (the same
+//! server's next response) is not parsed again: see `ShapeCache::rematch`.
+//!
 //! A higher minor version (RFC 9110 §2.5, §6.2): a response `HTTP/1.2` to
 //! `HTTP/1.9` SHOULD be processed as HTTP/1.1. httparse knows only 1.0 and 1.1,
 //! so when it rejects the version of such a status line, the digit is read as
@@ -28,6 +31,7 @@
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
@@ -67,6 +71,14 @@ pub struct ResponseHead {
     framing_fields: u8,
     /// A `Content-Length` or `Transfer-Encoding` line was continued with obs-fold.
     framing_folded: bool,
+    /// Parsed by httparse as received, in one pass: `raw` holds the wire
+    /// bytes, so the head can serve as the thread's template (`ShapeCache`).
+    plain: bool,
+    /// The number of the template whose head this one repeats, when it was
+    /// matched against it in place of a parse ([`ShapeCache::rematch`]).
+    /// Numbers are unique in the process: a head parsed on one thread and
+    /// mapped on another never takes that thread's template for its own.
+    matched: Option<u64>,
 }
 
 /// The fields that decide framing and connection reuse. They are recognised
@@ -103,11 +115,17 @@ impl PartialEq for ResponseHead {
 impl Eq for ResponseHead {}
 
 /// Where one field line's name and value sit in `ResponseHead::raw`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FieldSpan {
     name: (u32, u32),
     value: (u32, u32),
     framing: Option<FramingField>,
+}
+
+impl FieldSpan {
+    fn value_end(&self) -> usize {
+        (self.value.0 + self.value.1) as usize
+    }
 }
 
 impl ResponseHead {
@@ -196,6 +214,20 @@ impl ResponseHead {
     }
 
     fn header_map_with(&self, cache: &mut ShapeCache) -> Result<HeaderMap, ProtocolError> {
+        if let Some(template) = &cache.template
+            && self.matched == Some(template.number)
+        {
+            // The template's head byte for byte: its map, but the stand-ins.
+            let mut map = template.map.clone();
+            if template.stand_ins != 0 {
+                for ((slot, field), i) in map.values_mut().zip(&self.fields).zip(0..) {
+                    if template.stand_ins & (1 << i) != 0 {
+                        *slot = self.value(field)?;
+                    }
+                }
+            }
+            return Ok(map);
+        }
         if let Some(mut map) = cache.same_shape(self) {
             // The template's values are in field order: its names are distinct.
             // A value as the template has it is kept, unchecked and not sliced.
@@ -234,16 +266,25 @@ impl ResponseHead {
     fn slice(&self, (start, len): (u32, u32)) -> &[u8] {
         &self.raw[start as usize..(start + len) as usize]
     }
+
+    /// What httparse gave for both heads is the same (their bytes aside).
+    fn same_parse(&self, other: &ResponseHead) -> bool {
+        (self.version, self.status, &self.reason, &self.fields, self.framing_fields)
+            == (other.version, other.status, &other.reason, &other.fields, other.framing_fields)
+    }
 }
 
 thread_local! {
     /// The field names of the last heads this thread built maps for, by
-    /// position, and the last such map's names as a template.
+    /// position, and the last such head and its map as a template.
     static SHAPES: RefCell<ShapeCache> = const { RefCell::new(ShapeCache::new()) };
 }
 
+/// Numbers templates across threads (see [`ResponseHead::matched`]).
+static TEMPLATES: AtomicU64 = AtomicU64::new(0);
+
 /// Field names as received, by their position in the head, with the
-/// `HeaderName` each became, and the map of the last head they all came in.
+/// `HeaderName` each became, and the last head they all came in, with its map.
 ///
 /// A server sends the same fields in the same order on every response, most
 /// with the same values. So `HeaderName::from_bytes` (lowercasing, a search
@@ -254,32 +295,96 @@ thread_local! {
 /// overwritten. That skips hashing and placing each name, which cost more than
 /// the rest of building the map, and checking the bytes of every value (S1 in
 /// docs/bench.md).
+///
+/// The template also keeps that head's bytes. A head that repeats them but in
+/// some values is taken without httparse ([`rematch`](Self::rematch)), and its
+/// map is the template's with those values replaced.
 struct ShapeCache {
     names: Vec<(Box<[u8]>, HeaderName)>,
-    /// A map of the first of `names`, in order, all distinct, each with the
-    /// value it had (a copy, so no connection's buffer is held) or, past
-    /// [`LONGEST_VALUE`](Self::LONGEST_VALUE), an empty one; dropped before
-    /// `names` changes.
-    template: Option<HeaderMap>,
+    /// Dropped before `names` changes.
+    template: Option<Template>,
+}
+
+/// The last head whose names were all remembered and distinct, and its map.
+struct Template {
+    /// Unique in the process, and renewed when the head changes, so a head
+    /// matched against it knows it again (see [`ResponseHead::matched`]).
+    number: u64,
+    /// The map of the head, with each value it had (a copy, so no
+    /// connection's buffer is held) or, past [`ShapeCache::LONGEST_VALUE`],
+    /// an empty stand-in. Its values are in field order: its names are distinct.
+    map: HeaderMap,
+    /// The fields whose value in `map` is a stand-in, one bit each.
+    stand_ins: u32,
+    /// The head's bytes and its parse (bytes left empty), when it was parsed
+    /// as received (`plain`) and is at most [`ShapeCache::LONGEST_HEAD`] long.
+    head: Option<(Box<[u8]>, ResponseHead)>,
 }
 
 impl ShapeCache {
-    /// Positions remembered: a head's usual fields, not a flood of them.
+    /// Positions remembered: a head's usual fields, not a flood of them. At
+    /// most 32, one bit each in [`Template::stand_ins`].
     const POSITIONS: usize = 32;
     /// Longer names are not kept: a hostile server must not pin its longest
     /// names in every thread.
     const LONGEST: usize = 64;
     /// Longer values are not kept in the template, for the same reason.
     const LONGEST_VALUE: usize = 128;
+    /// Longer heads are not kept for matching, for the same reason.
+    const LONGEST_HEAD: usize = 1024;
 
     const fn new() -> Self {
         Self { names: Vec::new(), template: None }
     }
 
-    /// A copy of the template when `head`'s names are the template's.
+    /// The head at the front of `window` when it is the template's head with
+    /// some values changed, as httparse would parse it; `None` to parse it.
+    ///
+    /// Its bytes must equal the template head's everywhere but inside values,
+    /// and each changed value must hold only bytes httparse accepts in a value
+    /// (no CR, LF or other control but HTAB) and neither start nor end with
+    /// whitespace. Then every line break, name, colon and the whitespace
+    /// around each value sit where httparse found them in the template, so
+    /// it would find the same status line and the same fields at the same
+    /// places: the template's parse, which the limits allowed (checked again
+    /// here: another connection's may be tighter).
+    ///
+    /// The template takes the changed values, so the next head that repeats
+    /// them (the next response in the same second, for a `Date`) matches it
+    /// whole; it gets a new number, since a head matched before no longer
+    /// describes its differences from it.
+    fn rematch(&mut self, window: &[u8], limits: HeadLimits) -> Option<(usize, ResponseHead)> {
+        let template = self.template.as_mut()?;
+        let (bytes, head) = template.head.as_mut()?;
+        let received = window.get(..bytes.len())?;
+        if head.fields.len() > limits.max_headers {
+            return None;
+        }
+        let changed = changed_values(bytes, received, &head.fields)?;
+        if changed != 0 {
+            for ((slot, field), i) in template.map.values_mut().zip(&head.fields).zip(0..) {
+                if changed & (1 << i) != 0 {
+                    let span = field.value.0 as usize..field.value_end();
+                    bytes[span.clone()].copy_from_slice(&received[span.clone()]);
+                    // `changed_values` checked the value as `http` does; were
+                    // it refused all the same, each head would bring its own.
+                    if template.stand_ins & (1 << i) == 0 {
+                        match HeaderValue::from_bytes(&received[span]) {
+                            Ok(value) => *slot = value,
+                            Err(_) => template.stand_ins |= 1 << i,
+                        }
+                    }
+                }
+            }
+            template.number = TEMPLATES.fetch_add(1, Ordering::Relaxed);
+        }
+        Some((bytes.len(), ResponseHead { matched: Some(template.number), ..head.clone() }))
+    }
+
+    /// A copy of the template's map when `head`'s names are the template's.
     fn same_shape(&self, head: &ResponseHead) -> Option<HeaderMap> {
         let template = self.template.as_ref()?;
-        (head.fields.len() == template.len() && self.remembers(head)).then(|| template.clone())
+        (head.fields.len() == template.map.len() && self.remembers(head)).then(|| template.map.clone())
     }
 
     /// Every field's name of `head` is the one remembered at its position.
@@ -293,13 +398,22 @@ impl ShapeCache {
     fn remember(&mut self, head: &ResponseHead, map: &HeaderMap) {
         if map.keys_len() == map.len() && self.remembers(head) {
             let mut template = map.clone();
-            for value in template.values_mut() {
+            let mut stand_ins = 0;
+            for (value, i) in template.values_mut().zip(0..) {
                 let kept = (value.len() <= Self::LONGEST_VALUE)
                     .then(|| HeaderValue::from_bytes(value.as_bytes()).ok())
                     .flatten();
+                if kept.is_none() {
+                    stand_ins |= 1 << i;
+                }
                 *value = kept.unwrap_or(HeaderValue::from_static(""));
             }
-            self.template = Some(template);
+            let head = (head.plain && head.raw.len() <= Self::LONGEST_HEAD).then(|| {
+                let parse = ResponseHead { raw: Bytes::new(), matched: None, ..head.clone() };
+                (Box::from(&head.raw[..]), parse)
+            });
+            let number = TEMPLATES.fetch_add(1, Ordering::Relaxed);
+            self.template = Some(Template { number, map: template, stand_ins, head });
         }
     }
 
@@ -321,6 +435,58 @@ impl ShapeCache {
         }
         Ok(name)
     }
+}
+
+/// Which of `fields` (spans in `template`) hold the bytes where `received`
+/// differs from `template`, one bit each; `None` when a byte outside every
+/// value differs, or a changed value is one httparse would not give as it
+/// stands (see [`ShapeCache::rematch`]). Compares eight bytes at a time.
+fn changed_values(template: &[u8], received: &[u8], fields: &[FieldSpan]) -> Option<u32> {
+    // The usual case: a server's `Date` changes once a second.
+    if template == received {
+        return Some(0);
+    }
+    let mut changed = 0u32;
+    // The first field whose value does not end before the difference.
+    let mut next = 0;
+    let mut locate = |at: usize| -> Option<()> {
+        while fields.get(next)?.value_end() <= at {
+            next += 1;
+        }
+        (fields[next].value.0 as usize <= at).then(|| changed |= 1 << next)
+    };
+    let whole = template.len() / 8 * 8;
+    for (at, (a, b)) in
+        (0..).step_by(8).zip(template[..whole].chunks_exact(8).zip(received[..whole].chunks_exact(8)))
+    {
+        let differ = u64::from_le_bytes(a.try_into().ok()?) ^ u64::from_le_bytes(b.try_into().ok()?);
+        if differ != 0 {
+            for i in 0..8 {
+                if differ >> (8 * i) & 0xff != 0 {
+                    locate(at + i)?;
+                }
+            }
+        }
+    }
+    for at in whole..template.len() {
+        if template[at] != received[at] {
+            locate(at)?;
+        }
+    }
+    let mut rest = changed;
+    while rest != 0 {
+        let field = &fields[rest.trailing_zeros() as usize];
+        rest &= rest - 1;
+        let value = &received[field.value.0 as usize..field.value_end()];
+        let edge = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+        if edge(value.first())
+            || edge(value.last())
+            || !value.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+        {
+            return None;
+        }
+    }
+    Some(changed)
 }
 
 /// Parses one response head at a time from the front of a read buffer.
@@ -379,9 +545,20 @@ impl HeadParser {
     /// same verdict whether they arrived at once or in pieces.
     fn parse_now(&mut self, buf: &mut BytesMut) -> Result<Option<ResponseHead>, ProtocolError> {
         let window = buf.len().min(self.limits.max_head_bytes);
+        if let Ok(Some((len, head))) =
+            SHAPES.try_with(|shapes| shapes.borrow_mut().rematch(&buf[..window], self.limits))
+        {
+            debug_assert!(
+                self.parse_window(&buf[..window], false).is_ok_and(
+                    |parsed| parsed.is_some_and(|(l, parsed)| l == len && parsed.same_parse(&head))
+                ),
+                "a rematched head parses as httparse parses it"
+            );
+            return Ok(Some(ResponseHead { raw: buf.split_to(len).freeze(), ..head }));
+        }
         let parsed = match self.parse_window(&buf[..window], false) {
+            Ok(parsed) => parsed.map(|(len, head)| (len, ResponseHead { plain: true, ..head })),
             Err(error) => self.parse_unusual(buf, window, error)?,
-            parsed => parsed?,
         };
         Ok(parsed.map(|(len, mut head)| {
             head.raw = buf.split_to(len).freeze();
@@ -556,6 +733,8 @@ fn parse_with_slots<'b>(
         fields,
         framing_fields,
         framing_folded: false,
+        plain: false,
+        matched: None,
     };
     Ok(Some((len, head)))
 }
