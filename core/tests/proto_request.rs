@@ -43,6 +43,20 @@ fn host_port_only_when_not_the_scheme_default_rfc9110_7_2() {
     assert!(
         wire(&head(Method::GET, "http://[::1]:8080/"), BodyLength::Empty).contains("host: [::1]:8080\r\n")
     );
+    // The port as a number: leading zeros dropped, a default one too.
+    for (uri, host) in [
+        ("http://h:08080/", "h:8080"),
+        ("http://h:0080/", "h"),
+        ("http://h:9/", "h:9"),
+        ("http://h:09/", "h:9"),
+        ("http://h:65535/", "h:65535"),
+        ("http://u:p@h:00081/", "h:81"),
+    ] {
+        assert!(
+            wire(&head(Method::GET, uri), BodyLength::Empty).contains(&format!("host: {host}\r\n")),
+            "{uri}"
+        );
+    }
 }
 
 #[test]

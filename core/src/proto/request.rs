@@ -487,15 +487,34 @@ fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> 
         dst.put_slice(value.as_bytes());
         return Ok(());
     }
-    let authority = head.uri.authority().ok_or(UsageError::MissingHost)?;
-    let (host, port) = split_authority(authority.as_str()).ok_or(UsageError::InvalidHost)?;
+    let authority = head.uri.authority().ok_or(UsageError::MissingHost)?.as_str();
+    let (host, port) = split_authority(authority).ok_or(UsageError::InvalidHost)?;
     // RFC 9110 §7.2: the port is omitted when it is the scheme's default.
     let port = port.filter(|&p| Some(p) != default_port(head.uri.scheme_str()));
     if !is_valid_host(host.as_bytes()) {
         return Err(UsageError::InvalidHost);
     }
-    write_host_port(host, port, dst);
+    // A kept port spelled without leading zeros: `host:port` as the URI has
+    // it, past any userinfo, is the value (hot path: no digits to format).
+    let host_port = &authority[host.as_ptr() as usize - authority.as_ptr() as usize..];
+    match port {
+        Some(port) if host_port.len() == host.len() + 1 + decimal_digits(port) => {
+            dst.put_slice(host_port.as_bytes());
+        }
+        port => write_host_port(host, port, dst),
+    }
     Ok(())
+}
+
+/// How many digits `n` has in decimal.
+fn decimal_digits(n: u16) -> usize {
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    }
 }
 
 fn write_host_port(host: &str, port: Option<u16>, dst: &mut BytesMut) {
