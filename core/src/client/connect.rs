@@ -87,16 +87,19 @@ impl Target {
 
     /// The host, without brackets around an IPv6 literal.
     pub fn host(&self) -> &str {
-        let host = crate::proto::split_authority(self.authority.as_str()).map_or("", |(h, _)| h);
-        host.trim_start_matches('[').trim_end_matches(']')
+        self.host_and_port().0
     }
 
     /// The port, or the scheme's default.
     pub fn port(&self) -> u16 {
-        crate::proto::split_authority(self.authority.as_str())
-            .and_then(|(_, port)| port)
-            .or_else(|| crate::proto::default_port(Some(self.scheme.as_str())))
-            .unwrap_or(80)
+        self.host_and_port().1
+    }
+
+    /// [`host`](Self::host) and [`port`](Self::port) from one look at the authority.
+    pub(crate) fn host_and_port(&self) -> (&str, u16) {
+        let (host, port) = crate::proto::split_authority(self.authority.as_str()).unwrap_or(("", None));
+        let port = port.or_else(|| crate::proto::default_port(Some(self.scheme.as_str()))).unwrap_or(80);
+        (host.trim_start_matches('[').trim_end_matches(']'), port)
     }
 
     /// The proxy the connection goes through, if any. A [`Connect`] is then
@@ -116,12 +119,8 @@ impl Target {
     /// `host:port`, brackets around an IPv6 literal, the port always given:
     /// what a tunnel asks for.
     pub(crate) fn host_port(&self) -> String {
-        let host = self.host();
-        if host.contains(':') {
-            format!("[{host}]:{}", self.port())
-        } else {
-            format!("{host}:{}", self.port())
-        }
+        let (host, port) = self.host_and_port();
+        if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
     }
 
     /// The first hop when going through `proxy`: the proxy itself.
@@ -245,12 +244,13 @@ async fn dial_tcp_reported<R: Runtime>(
     attempt_delay: Duration,
     report: &mut DialReport,
 ) -> io::Result<Box<dyn Io>> {
-    let addrs = match target.host().parse::<IpAddr>() {
-        Ok(ip) => return connect_one(runtime, SocketAddr::new(ip, target.port()), report).await,
+    let (host, port) = target.host_and_port();
+    let addrs = match host.parse::<IpAddr>() {
+        Ok(ip) => return connect_one(runtime, SocketAddr::new(ip, port), report).await,
         Err(_) => {
-            let host = target.host().to_owned();
+            let host = host.to_owned();
             report.emit(runtime.now(), TraceEvent::DnsStart { host: host.clone() });
-            let resolved = runtime.resolve(host, target.port()).await;
+            let resolved = runtime.resolve(host, port).await;
             let (addrs, error) = match &resolved {
                 Ok(addrs) => (addrs.clone(), None),
                 Err(e) => (Vec::new(), Some(e.kind())),

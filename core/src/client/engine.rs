@@ -478,7 +478,8 @@ impl<R: Runtime> Engine<R> {
         if self.config.proxies.is_empty() || !self.connector.uses_proxies() {
             return target;
         }
-        let proxy = self.config.proxies.select(scheme, target.host(), target.port()).cloned();
+        let (host, port) = target.host_and_port();
+        let proxy = self.config.proxies.select(scheme, host, port).cloned();
         target.with_proxy(proxy)
     }
 
