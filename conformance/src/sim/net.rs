@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use roundtrip_core::client::Io;
 
 use super::executor::{Kind, SimRuntime, sleep};
@@ -125,7 +126,8 @@ pub(crate) async fn connect(runtime: SimRuntime, addr: SocketAddr) -> io::Result
         tls: (addr.port() == HTTPS_PORT).then(|| Mutex::new(super::tls::Session::new(runtime.clone(), host))),
     };
     runtime.spawn_kind(Kind::Server, Box::pin(super::server::serve(runtime.clone(), server, host)));
-    Ok(Box::new(ClientIo { pipe, runtime: runtime.clone(), host }))
+    let in_place = shared.chance(500);
+    Ok(Box::new(ClientIo { pipe, runtime: runtime.clone(), host, in_place }))
 }
 
 /// The client's end of a connection.
@@ -133,6 +135,11 @@ struct ClientIo {
     pipe: Arc<Pipe>,
     runtime: SimRuntime,
     host: usize,
+    /// Reads the rest of a large body into the engine's buffer
+    /// (`Io::poll_read_buf`), as Tokio's and smol's TCP do; otherwise
+    /// through a slice, as TLS and custom transports do. Half the
+    /// connections each way, so the simulation takes both paths.
+    in_place: bool,
 }
 
 impl ClientIo {
@@ -186,6 +193,25 @@ impl Io for ClientIo {
 
     fn try_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.read_now(buf).map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// As `poll_read`, into `buf`'s end: zeroed room for `max` bytes, cut
+    /// back to what was read. `None` for no room, where `Ok(0)` would read
+    /// as the end of the stream (the engine never asks for none).
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        if !self.in_place || max == 0 {
+            return None;
+        }
+        let start = buf.len();
+        buf.resize(start + max, 0);
+        let read = self.poll_read(cx, &mut buf[start..]);
+        buf.truncate(start + if let Poll::Ready(Ok(n)) = read { n } else { 0 });
+        Some(read)
     }
 
     fn poll_write_vectored(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
