@@ -498,23 +498,14 @@ fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> 
     // it, past any userinfo, is the value (hot path: no digits to format).
     let host_port = &authority[host.as_ptr() as usize - authority.as_ptr() as usize..];
     match port {
-        Some(port) if host_port.len() == host.len() + 1 + decimal_digits(port) => {
+        Some(port)
+            if host_port.len() == host.len() + 1 + port.checked_ilog10().map_or(1, |d| d as usize + 1) =>
+        {
             dst.put_slice(host_port.as_bytes());
         }
         port => write_host_port(host, port, dst),
     }
     Ok(())
-}
-
-/// How many digits `n` has in decimal.
-fn decimal_digits(n: u16) -> usize {
-    match n {
-        0..=9 => 1,
-        10..=99 => 2,
-        100..=999 => 3,
-        1000..=9999 => 4,
-        _ => 5,
-    }
 }
 
 fn write_host_port(host: &str, port: Option<u16>, dst: &mut BytesMut) {

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 
-use super::chars::{has_obs_fold, unfold_in_place};
+use super::chars::{has_obs_fold, is_valid_field_value, unfold_in_place};
 use super::error::ProtocolError;
 
 /// Limits applied while parsing a response head.
@@ -479,10 +479,7 @@ fn changed_values(template: &[u8], received: &[u8], fields: &[FieldSpan]) -> Opt
         rest &= rest - 1;
         let value = &received[field.value.0 as usize..field.value_end()];
         let edge = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
-        if edge(value.first())
-            || edge(value.last())
-            || !value.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
-        {
+        if edge(value.first()) || edge(value.last()) || !is_valid_field_value(value) {
             return None;
         }
     }
