@@ -155,6 +155,48 @@ pub async fn bodyless_response_returns_the_connection_before_the_caller_sees_it<
     assert_eq!(server.accepted(), 1);
 }
 
+/// A body of known length gives the connection back with its last bytes,
+/// so a caller that holds the body after reading it (or drops it without
+/// polling for the end) leaves the connection reusable (as Go's body, which
+/// returns its last bytes with `io.EOF`). RFC 9112 §6.3: the length says
+/// where the message ends.
+pub async fn the_last_bytes_of_a_body_return_the_connection<R: Runtime + Default>() {
+    use http_body::Body as _;
+    let server = Server::ok(b"ok");
+    let client = Client::<R>::new();
+    watch(&client);
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    assert!(!body.is_end_stream());
+    let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+    let data = frame.expect("a frame").expect("no error").into_data().expect("data");
+    assert_eq!(data, "ok");
+    assert!(body.is_end_stream(), "ended with its last bytes");
+    assert_eq!(
+        (client.pool_stats().idle, client.pool_stats().active),
+        (1, 0),
+        "pooled while the body is held"
+    );
+    client.get(server.url("/")).await.unwrap();
+    assert_eq!(server.accepted(), 1);
+    let end = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+    assert!(end.is_none(), "the end, after the last bytes");
+
+    // Chunked, with the last chunk in the same write as the data (RFC 9112
+    // §7.1): the data is known to be the last.
+    let server = Server::start(|conn| {
+        while conn.read_request()?.is_some() {
+            conn.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")?;
+        }
+        Ok(())
+    });
+    let mut body = client.get(server.url("/")).await.unwrap().into_body();
+    let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+    assert_eq!(frame.expect("a frame").expect("no error").into_data().expect("data"), "ok");
+    assert!(body.is_end_stream(), "the last chunk came with the data");
+    client.get(server.url("/")).await.unwrap();
+    assert_eq!(server.accepted(), 1);
+}
+
 pub async fn one_connection_per_host_serves_ten_concurrent_requests<R: Runtime + Default>() {
     let server = Server::ok(b"ok");
     let client = builder::<R>().max_conns_per_host(Some(1)).build();

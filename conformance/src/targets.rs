@@ -330,7 +330,7 @@ fn exchange(
         if let Some((status, body)) = response.as_mut() {
             loop {
                 match conn.read_body(Instant::now(), id, usize::MAX) {
-                    Ok(BodyChunk::Data(d)) => body.extend_from_slice(&d),
+                    Ok(BodyChunk::Data(d) | BodyChunk::Last(d)) => body.extend_from_slice(&d),
                     Ok(BodyChunk::Trailers(_)) => {}
                     Ok(BodyChunk::End) => {
                         // Write what is left of the request (a body released by

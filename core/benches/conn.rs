@@ -46,7 +46,7 @@ fn exchange(c: &mut Criterion) {
             }
             loop {
                 match conn.read_body(now, id, usize::MAX).unwrap() {
-                    BodyChunk::Data(d) => body += d.len(),
+                    BodyChunk::Data(d) | BodyChunk::Last(d) => body += d.len(),
                     BodyChunk::End => break,
                     other => panic!("{other:?}"),
                 }

@@ -75,9 +75,96 @@ fn read_body_splits_at_most_max_bytes() {
     let now = s.now;
     assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("he".into()));
     assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("ll".into()));
-    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Data("o".into()));
+    assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::Last("o".into()));
     assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::End);
     assert_eq!(s.conn.read_body(now, id, 2).unwrap(), BodyChunk::End, "End again after the exchange ended");
+}
+
+/// A body ends with its last bytes (`Last`) when they are known to be the
+/// last: the exchange is `Finished` and the connection reusable before the
+/// reader asks again, as Go's body returns its last bytes with `io.EOF`.
+/// RFC 9112 §6.3: a length says where the body ends.
+#[test]
+fn last_bytes_of_a_known_length_body_finish_the_exchange_rfc9112_6_3() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+    assert_eq!(s.events(), ["Response 200 Length(10)"]);
+    let (id, now) = (s.id(), s.now);
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::Data("hello".into()));
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::Pending);
+    s.read(b"world");
+    s.events();
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::Last("world".into()));
+    assert_eq!(s.events(), ["Finished"], "finished with the last bytes");
+    assert!(s.conn.is_reusable());
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::End);
+}
+
+/// RFC 9112 §7.1: a chunked body's last data is `Last` when the last chunk
+/// and the empty trailer section are already buffered behind it (Go's
+/// chunked reader looks at a buffered chunk header for the same reason);
+/// otherwise the body ends with `End` once they come, or after trailers.
+#[test]
+fn last_bytes_of_a_chunked_body_when_its_end_is_buffered_rfc9112_7_1() {
+    let chunked = |reads: &[&[u8]]| {
+        let mut s = Script::default();
+        s.awaiting_head();
+        s.read(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        s.events();
+        let (id, now) = (s.id(), s.now);
+        let mut seen = Vec::new();
+        for read in reads {
+            s.read(read);
+            s.events();
+            loop {
+                match s.conn.read_body(now, id, usize::MAX).unwrap() {
+                    BodyChunk::Pending => break,
+                    BodyChunk::End => {
+                        seen.push("End".to_string());
+                        break;
+                    }
+                    BodyChunk::Data(d) => seen.push(format!("Data {}", String::from_utf8_lossy(&d))),
+                    BodyChunk::Last(d) => seen.push(format!("Last {}", String::from_utf8_lossy(&d))),
+                    BodyChunk::Trailers(t) => seen.push(format!("Trailers {}", t.len())),
+                }
+            }
+        }
+        assert!(s.conn.is_reusable(), "{seen:?}");
+        seen
+    };
+    assert_eq!(chunked(&[b"5\r\nhello\r\n0\r\n\r\n"]), ["Last hello", "End"]);
+    assert_eq!(chunked(&[b"5\r\nhello\r\n3\r\nabc\r\n0;x=1\r\n\r\n"]), ["Data hello", "Last abc", "End"]);
+    assert_eq!(chunked(&[b"5\r\nhello\r\n", b"0\r\n\r\n"]), ["Data hello", "End"]);
+    assert_eq!(chunked(&[b"5\r\nhello\r\n0\r\n", b"\r\n"]), ["Data hello", "End"]);
+    assert_eq!(chunked(&[b"5\r\nhello\r\n0\r\nx-sum: 5\r\n\r\n"]), ["Data hello", "Trailers 1", "End"]);
+}
+
+/// Framing after a chunk's data that is wrong fails the body at the next
+/// read, not with the data before it.
+#[test]
+fn bad_framing_behind_a_chunk_fails_the_next_read_rfc9112_7_1() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n");
+    s.events();
+    let (id, now) = (s.id(), s.now);
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::Data("hello".into()));
+    assert!(s.conn.read_body(now, id, usize::MAX).is_err());
+    assert!(!s.conn.is_reusable());
+}
+
+/// Bytes behind a body's last ones are not a response: the connection that
+/// ended with `Last` closes instead of being reused (docs/security.md C17).
+#[test]
+fn bytes_behind_the_last_ones_close_the_connection() {
+    let mut s = Script::default();
+    s.awaiting_head();
+    s.read(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\n\r\n");
+    s.events();
+    let (id, now) = (s.id(), s.now);
+    assert_eq!(s.conn.read_body(now, id, usize::MAX).unwrap(), BodyChunk::Last("hello".into()));
+    assert!(!s.conn.is_reusable());
 }
 
 #[test]

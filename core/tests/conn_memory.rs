@@ -112,7 +112,7 @@ fn attack(head: &[u8], repeat: &[u8], limit: usize) -> (String, isize) {
             // A caller reads the body as it comes.
             loop {
                 match conn.read_body(now, id, usize::MAX) {
-                    Ok(BodyChunk::Data(data)) => drop(data),
+                    Ok(BodyChunk::Data(data) | BodyChunk::Last(data)) => drop(data),
                     Ok(_) => break,
                     Err(error) => {
                         outcome = format!("{:?}", error.kind);

@@ -30,7 +30,9 @@ fn run(response: &[u8], cuts: &[usize], max: usize) -> (Vec<String>, Vec<u8>, St
             loop {
                 let now = s.now;
                 match s.conn.read_body(now, s.id(), max) {
-                    Ok(roundtrip_core::conn::BodyChunk::Data(d)) => body.extend_from_slice(&d),
+                    Ok(
+                        roundtrip_core::conn::BodyChunk::Data(d) | roundtrip_core::conn::BodyChunk::Last(d),
+                    ) => body.extend_from_slice(&d),
                     Ok(roundtrip_core::conn::BodyChunk::Trailers(t)) => {
                         body.extend(format!("<{}>", t.len()).bytes())
                     }

@@ -69,6 +69,9 @@ struct Streaming<R: Runtime> {
     /// close-delimited): not an `Option`, which would take a word more of
     /// every response (a length of `u64::MAX` is as good as unknown).
     remaining: u64,
+    /// The connection gave the body's last bytes ([`BodyChunk::Last`]): the
+    /// exchange is over, and the connection goes back with them.
+    ended: bool,
     deadline: Option<Instant>,
     timer: Timer<R>,
     deadline_timer: Timer<R>,
@@ -122,6 +125,7 @@ impl<R: Runtime> Body<R> {
                 upload: (!upload.is_done()).then(|| Box::new(upload)),
                 options,
                 remaining,
+                ended: false,
                 deadline,
                 timer,
                 deadline_timer,
@@ -314,6 +318,18 @@ impl<R: Runtime> Body<R> {
         String::from_utf8(bytes.into()).map_err(Error::decode)
     }
 
+    /// The body is over: the connection goes back to the pool (or on to
+    /// finish an upload).
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        if let Some(mut s) = self.streaming.take() {
+            s.options.trace(|| TraceEvent::BodyDone);
+            if let Some(conn) = s.leased.conn() {
+                s.options.trace_closed(conn);
+            }
+            s.leased.release(cx, s.upload);
+        }
+    }
+
     #[inline]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let Some(s) = self.streaming.as_mut() else { return Poll::Ready(None) };
@@ -328,16 +344,19 @@ impl<R: Runtime> Body<R> {
                 {
                     s.remaining = s.remaining.saturating_sub(data.len() as u64);
                 }
-            }
-            Poll::Ready(None) => {
-                if let Some(mut s) = self.streaming.take() {
-                    s.options.trace(|| TraceEvent::BodyDone);
-                    if let Some(conn) = s.leased.conn() {
-                        s.options.trace_closed(conn);
-                    }
-                    s.leased.release(cx, s.upload);
+                // The last bytes of a plain body end it here, not at the
+                // next poll: the connection is back in the pool even if
+                // the caller never asks again. A compressed body ends when
+                // its decoder has given everything.
+                #[cfg(feature = "gzip")]
+                let ended = s.ended && s.decoder.is_none();
+                #[cfg(not(feature = "gzip"))]
+                let ended = s.ended;
+                if ended {
+                    self.finish(cx);
                 }
             }
+            Poll::Ready(None) => self.finish(cx),
             Poll::Ready(Some(Err(_))) => self.streaming = None,
             Poll::Pending => {}
         }
@@ -482,6 +501,10 @@ impl<R: Runtime> Streaming<R> {
             }
             match conn.proto.read_body(now, id, usize::MAX) {
                 Ok(BodyChunk::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                Ok(BodyChunk::Last(data)) => {
+                    self.ended = true;
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
                 Ok(BodyChunk::Trailers(trailers)) => return Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
                 Ok(BodyChunk::End) => return Poll::Ready(None),
                 Ok(BodyChunk::Pending) => {}

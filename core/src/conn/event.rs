@@ -97,6 +97,14 @@ pub enum Event {
 pub enum BodyChunk {
     /// Body bytes, split off the read buffer without copying.
     Data(Bytes),
+    /// A body's last bytes: the response is complete with them, as if `End`
+    /// had followed (every later call answers `End`), so the connection can
+    /// go back to the pool before the reader asks again (Go's body returns
+    /// its last bytes with `io.EOF` for the same reason). A body of known
+    /// length always ends so; a chunked one when its last chunk and empty
+    /// trailer section were already read behind them; otherwise (trailers,
+    /// a close-delimited body) the body ends with `End`.
+    Last(Bytes),
     /// The trailer fields of a chunked body; `End` follows.
     Trailers(HeaderMap),
     /// The body is complete.

@@ -178,8 +178,10 @@ impl Connection {
     /// Takes up to `max` bytes of response body, split off the read buffer.
     ///
     /// Call after [`Event::Response`]. `Pending` means nothing is buffered: read
-    /// the socket, and wait for [`Event::BodyReadable`]. After the exchange
-    /// ended this still answers `End` or its error. `now` restarts the
+    /// the socket, and wait for [`Event::BodyReadable`]. A body ends with its
+    /// last bytes ([`BodyChunk::Last`]) when they are known to be the last,
+    /// else with `End`. After the exchange ended this still answers `End` or
+    /// its error. `now` restarts the
     /// body-idle timer when reading frees buffer space.
     pub fn read_body(
         &mut self,
@@ -211,6 +213,10 @@ impl Connection {
         match decoded {
             // The body-idle timer runs only while the reader waits for bytes: a
             // reader busy with what it got is not a stalled server.
+            Ok(Decoded::Data(data)) if decoder.is_done() => {
+                self.on_body_end();
+                Ok(BodyChunk::Last(data))
+            }
             Ok(Decoded::Data(data)) => {
                 self.shared.timers.stop(timers::Timer::BodyReadIdle);
                 Ok(BodyChunk::Data(data))

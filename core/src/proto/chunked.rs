@@ -77,10 +77,12 @@ impl ChunkedDecoder {
                     }
                     let n = self.size.min(buf.len() as u64).min(max as u64) as usize;
                     self.size -= n as u64;
+                    let data = buf.split_to(n).freeze();
                     if self.size == 0 {
                         self.state = State::DataCr;
+                        self.read_ahead(buf);
                     }
-                    return Ok(Decoded::Data(buf.split_to(n).freeze()));
+                    return Ok(Decoded::Data(data));
                 }
                 State::Trailers => return self.decode_trailers(buf),
                 State::End => return Ok(Decoded::End),
@@ -97,6 +99,36 @@ impl ChunkedDecoder {
                 }
             }
         }
+    }
+
+    /// True once the body is complete (the last chunk and its trailer
+    /// section were consumed).
+    pub fn is_end(&self) -> bool {
+        self.state == State::End
+    }
+
+    /// After a chunk's data, consumes the framing that is already buffered
+    /// behind it: the CRLF and the next size line, and, when that is the
+    /// last chunk with no trailers, the empty line that ends the body. The
+    /// data just taken is then known to be the last, and the connection can
+    /// be reused before the caller reads again (Go's chunked reader reads the
+    /// next chunk header when it is buffered, for the same reason). A framing
+    /// error here consumes nothing: the next call meets it again and fails.
+    fn read_ahead(&mut self, buf: &mut BytesMut) {
+        let mut ahead = self.clone();
+        let mut used = 0;
+        while used < buf.len() && ahead.in_framing() {
+            if ahead.step(buf[used]).is_err() {
+                return;
+            }
+            used += 1;
+        }
+        *self = ahead;
+        if self.state == State::Trailers && buf[used..].starts_with(b"\r\n") {
+            self.state = State::End;
+            used += 2;
+        }
+        buf.advance(used);
     }
 
     fn in_framing(&self) -> bool {

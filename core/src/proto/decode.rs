@@ -103,7 +103,8 @@ impl BodyDecoder {
             }
             Kind::Chunked(chunked) => {
                 let decoded = chunked.decode(buf, max)?;
-                if decoded == Decoded::End {
+                // Data can end the body too: the rest was buffered behind it.
+                if chunked.is_end() {
                     self.kind = Kind::Done;
                 }
                 Ok(decoded)

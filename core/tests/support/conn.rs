@@ -115,7 +115,7 @@ impl Script {
         let mut body = Vec::new();
         loop {
             match self.conn.read_body(self.now, self.id(), usize::MAX) {
-                Ok(BodyChunk::Data(d)) => body.extend_from_slice(&d),
+                Ok(BodyChunk::Data(d) | BodyChunk::Last(d)) => body.extend_from_slice(&d),
                 Ok(BodyChunk::Trailers(t)) => {
                     body.extend_from_slice(format!("<{} trailers>", t.len()).as_bytes())
                 }
