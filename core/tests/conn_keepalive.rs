@@ -168,3 +168,55 @@ fn eof_right_after_a_keep_alive_response_is_not_reused() {
     assert_eq!(s.body(), (b"ok".to_vec(), "End".into()));
     assert_eq!(s.events(), ["Finished", "Closed PeerClosed"]);
 }
+
+/// A head that repeats the last one but in some values takes the framing
+/// and keep-alive verdicts worked out for it once (docs/architecture.md):
+/// they must follow its own values and the request's method all the same
+/// (RFC 9112 §6.3, §9.3).
+#[test]
+fn a_repeated_head_is_framed_by_its_own_values_rfc9112_6_3() {
+    use roundtrip_core::conn::Event;
+    let head = |length: usize, connection: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: {length}\r\nConnection: {connection}\r\n\r\n{}",
+            "x".repeat(length)
+        )
+        .into_bytes()
+    };
+    // One exchange; the response's map is built, as the client does, so the
+    // head becomes the thread's template.
+    let exchange = |s: &mut Script, method: Method, response: &[u8]| {
+        s.send(method, &[], BodyLength::Empty);
+        s.flush();
+        s.events();
+        s.read(response);
+        let mut framing = String::new();
+        while let Some(event) = s.conn.poll_event() {
+            if let Event::Response { head, body, .. } = &event {
+                head.header_map().unwrap();
+                framing = format!("{body:?}");
+            }
+        }
+        s.body();
+        s.events();
+        (framing, s.conn.is_reusable())
+    };
+    let kept = |framing: &str| (framing.to_string(), true);
+    let mut s = Script::default();
+    for _ in 0..3 {
+        assert_eq!(exchange(&mut s, Method::GET, &head(5, "keep-alive")), kept("Length(5)"));
+    }
+    // A changed Content-Length, then the same again.
+    assert_eq!(exchange(&mut s, Method::GET, &head(7, "keep-alive")), kept("Length(7)"));
+    assert_eq!(exchange(&mut s, Method::GET, &head(7, "keep-alive")), kept("Length(7)"));
+    // HEAD: the same head frames no body.
+    let mut head_only = head(7, "keep-alive");
+    head_only.truncate(head_only.len() - 7);
+    assert_eq!(exchange(&mut s, Method::HEAD, &head_only), kept("Empty"));
+    assert_eq!(exchange(&mut s, Method::HEAD, &head(0, "keep-alive")), kept("Empty"));
+    assert_eq!(exchange(&mut s, Method::GET, &head(7, "keep-alive")), kept("Length(7)"));
+    // `Connection` changed within its length: the server closes.
+    assert_eq!(exchange(&mut s, Method::GET, &head(7, "close, xyz")), ("Length(7)".into(), false));
+    let mut s = Script::default();
+    assert_eq!(exchange(&mut s, Method::GET, &head(7, "keep-alive")), kept("Length(7)"));
+}

@@ -24,7 +24,7 @@ use super::state::Shared;
 use super::timers::Timer;
 use crate::proto::{
     BodyDecoder, BodyEncoder, BodyKind, EncodedHead, HeadParser, Outgoing, ProtocolError, RequestFraming,
-    ResponseHead, UsageError, response_framing, server_keeps_alive,
+    ResponseHead, UsageError,
 };
 
 /// What the connection must do after an exchange-level change.
@@ -283,12 +283,12 @@ impl Exchange {
             shared.events.push_back(Event::Response { id: self.id, head, body: BodyKind::Empty });
             return Step::Switch;
         }
-        let framing = match response_framing(&self.method, &head) {
-            Ok(framing) => framing,
+        let (framing, keeps_alive) = match head.framing_and_keep_alive(&self.method) {
+            Ok(known) => known,
             Err(e) => return Step::Fail(ExchangeErrorKind::Protocol(e)),
         };
         if self.close.is_none() {
-            self.close = if !server_keeps_alive(&head) {
+            self.close = if !keeps_alive {
                 Some(if head.version() == Version::HTTP_10 {
                     CloseReason::Http10NoKeepAlive
                 } else {

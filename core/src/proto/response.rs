@@ -34,10 +34,11 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 
 use super::chars::{has_obs_fold, is_valid_field_value, unfold_in_place};
 use super::error::ProtocolError;
+use super::framing::{Framing, response_framing, server_keeps_alive};
 
 /// Limits applied while parsing a response head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,6 +254,30 @@ impl ResponseHead {
         HeaderValue::from_maybe_shared(value).map_err(|_| ProtocolError::HeaderValue)
     }
 
+    /// [`response_framing`] and [`server_keeps_alive`] of this head, the
+    /// response to a `method` request. A head that repeats the thread's
+    /// template takes them from it; the first such head works them out and
+    /// leaves them there.
+    pub(crate) fn framing_and_keep_alive(&self, method: &Method) -> Result<(Framing, bool), ProtocolError> {
+        // The method matters to the framing only for these two.
+        let any = *method != Method::HEAD && *method != Method::CONNECT;
+        let number = self.matched.filter(|_| any);
+        let known = number.and_then(|n| SHAPES.try_with(|shapes| shapes.borrow().known(n)).ok().flatten());
+        if let Some(known) = known {
+            debug_assert_eq!(
+                Ok(known),
+                response_framing(method, self).map(|f| (f, server_keeps_alive(self))),
+                "the template's verdicts hold for the head that repeats it"
+            );
+            return Ok(known);
+        }
+        let known = (response_framing(method, self)?, server_keeps_alive(self));
+        if let Some(number) = number {
+            let _ = SHAPES.try_with(|shapes| shapes.borrow_mut().learn(number, known));
+        }
+        Ok(known)
+    }
+
     /// Turns the head into an `http::Response` around `body`.
     pub fn into_response<B>(self, body: B) -> Result<http::Response<B>, ProtocolError> {
         let headers = self.header_map()?;
@@ -319,6 +344,11 @@ struct Template {
     /// The head's bytes and its parse (bytes left empty), when it was parsed
     /// as received (`plain`) and is at most [`ShapeCache::LONGEST_HEAD`] long.
     head: Option<(Box<[u8]>, ResponseHead)>,
+    /// The framing of its head and whether the server keeps the connection
+    /// alive, for any method but HEAD and CONNECT, once a head that repeats
+    /// it worked them out: once per template, not per response. Cleared when
+    /// a framing field's value changes.
+    known: Option<(Framing, bool)>,
 }
 
 impl ShapeCache {
@@ -377,8 +407,27 @@ impl ShapeCache {
                 }
             }
             template.number = TEMPLATES.fetch_add(1, Ordering::Relaxed);
+            if head.fields.iter().zip(0..).any(|(f, i)| changed & (1 << i) != 0 && f.framing.is_some()) {
+                template.known = None;
+            }
         }
         Some((bytes.len(), ResponseHead { matched: Some(template.number), ..head.clone() }))
+    }
+
+    /// The framing verdicts of the template numbered `number`, if a head
+    /// that repeats it worked them out.
+    fn known(&self, number: u64) -> Option<(Framing, bool)> {
+        self.template.as_ref().filter(|t| t.number == number)?.known
+    }
+
+    /// Keeps the framing verdicts of the template numbered `number`, worked
+    /// out by a head that repeats it.
+    fn learn(&mut self, number: u64, known: (Framing, bool)) {
+        if let Some(template) = &mut self.template
+            && template.number == number
+        {
+            template.known = Some(known);
+        }
     }
 
     /// A copy of the template's map when `head`'s names are the template's.
@@ -413,7 +462,7 @@ impl ShapeCache {
                 (Box::from(&head.raw[..]), parse)
             });
             let number = TEMPLATES.fetch_add(1, Ordering::Relaxed);
-            self.template = Some(Template { number, map: template, stand_ins, head });
+            self.template = Some(Template { number, map: template, stand_ins, head, known: None });
         }
     }
 
