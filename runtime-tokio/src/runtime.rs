@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use roundtrip_core::client::{Io, Runtime, Sleep};
 
-use crate::io::TokioIo;
+use crate::io::{Tcp, TokioIo};
 
 /// The Tokio runtime the client runs on: the one current when it spawns.
 /// Create clients inside a Tokio runtime (current-thread or multi-thread).
@@ -69,7 +69,7 @@ impl Runtime for Tokio {
     async fn connect_tcp(&self, addr: SocketAddr) -> io::Result<Box<dyn Io>> {
         let stream = tokio::net::TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Box::new(TokioIo(stream)))
+        Ok(Box::new(Tcp(TokioIo(stream))))
     }
 
     async fn connect_unix(&self, path: PathBuf) -> io::Result<Box<dyn Io>> {
