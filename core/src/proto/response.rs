@@ -31,6 +31,7 @@
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
@@ -67,7 +68,9 @@ pub struct ResponseHead {
     status: StatusCode,
     raw: Bytes,
     reason: Range<u32>,
-    fields: Vec<FieldSpan>,
+    /// Shared with the template a repeated head was matched against: a
+    /// repeat then costs no allocation.
+    fields: Arc<[FieldSpan]>,
     /// Which [`FramingField`]s occur, one bit each.
     framing_fields: u8,
     /// A `Content-Length` or `Transfer-Encoding` line was continued with obs-fold.
@@ -221,7 +224,7 @@ impl ResponseHead {
             // The template's head byte for byte: its map, but the stand-ins.
             let mut map = template.map.clone();
             if template.stand_ins != 0 {
-                for ((slot, field), i) in map.values_mut().zip(&self.fields).zip(0..) {
+                for ((slot, field), i) in map.values_mut().zip(self.fields.iter()).zip(0..) {
                     if template.stand_ins & (1 << i) != 0 {
                         *slot = self.value(field)?;
                     }
@@ -232,7 +235,7 @@ impl ResponseHead {
         if let Some(mut map) = cache.same_shape(self) {
             // The template's values are in field order: its names are distinct.
             // A value as the template has it is kept, unchecked and not sliced.
-            for (slot, field) in map.values_mut().zip(&self.fields) {
+            for (slot, field) in map.values_mut().zip(self.fields.iter()) {
                 if slot.as_bytes() != self.slice(field.value) {
                     *slot = self.value(field)?;
                 }
@@ -392,7 +395,7 @@ impl ShapeCache {
         }
         let changed = changed_values(bytes, received, &head.fields)?;
         if changed != 0 {
-            for ((slot, field), i) in template.map.values_mut().zip(&head.fields).zip(0..) {
+            for ((slot, field), i) in template.map.values_mut().zip(head.fields.iter()).zip(0..) {
                 if changed & (1 << i) != 0 {
                     let span = field.value.0 as usize..field.value_end();
                     bytes[span.clone()].copy_from_slice(&received[span.clone()]);
@@ -680,7 +683,7 @@ impl HeadParser {
 /// unfold may frame such a response differently, the head records it and the
 /// connection is not reused afterwards (see `response_framing`).
 fn unfold_head(bytes: &mut [u8], head: &mut ResponseHead) {
-    let fields = &mut head.fields;
+    let fields = Arc::make_mut(&mut head.fields);
     for k in 0..fields.len() {
         let line_start = fields[k].name.0 as usize;
         let line_end = fields.get(k + 1).map_or(bytes.len(), |next| next.name.0 as usize);
