@@ -59,6 +59,35 @@ fn host_port_only_when_not_the_scheme_default_rfc9110_7_2() {
     }
 }
 
+/// The thread remembers the last `Host` it wrote and what it came from; one
+/// request after another, each gets its own URI's value (RFC 9110 §7.2).
+#[test]
+fn host_follows_each_uri_in_turn_rfc9110_7_2() {
+    let host = |uri: &str| {
+        let wire = encode(&head(Method::GET, uri), BodyLength::Empty).map(|(w, _)| w);
+        wire.map(|w| w.lines().nth(1).unwrap_or_default().to_owned())
+    };
+    for (uri, expected) in [
+        ("http://h:443/", "host: h:443"),
+        ("http://h:443/a", "host: h:443"),
+        ("https://h:443/", "host: h"),
+        ("https://h:443/", "host: h"),
+        ("http://h:443/", "host: h:443"),
+        ("http://g:443/", "host: g:443"),
+        ("http://u@g:443/", "host: g:443"),
+        ("http://g:443/", "host: g:443"),
+    ] {
+        assert_eq!(host(uri).as_deref(), Ok(expected), "{uri}");
+    }
+    for _ in 0..2 {
+        assert_eq!(host("http://g:99999/"), Err(UsageError::InvalidHost), "not remembered when refused");
+    }
+    let mut own = head(Method::GET, "http://g:443/");
+    own.headers.insert("host", HeaderValue::from_static("other"));
+    assert!(wire(&own, BodyLength::Empty).contains("host: other\r\n"), "the caller's Host wins");
+    assert_eq!(host("http://g:443/").as_deref(), Ok("host: g:443"));
+}
+
 #[test]
 fn userinfo_is_never_sent_rfc9110_4_2_4() {
     let mut h = head(Method::GET, "http://user:pw@example.com:81/x");

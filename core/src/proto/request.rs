@@ -14,6 +14,7 @@
 //! - every name is a token and every value is VCHAR, obs-text, SP or HTAB: no
 //!   control byte but HTAB, as Go's `httpguts.ValidHeaderFieldValue` (RFC 9110 §5.5).
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -488,9 +489,83 @@ fn write_host(head: &RequestHead, dst: &mut BytesMut) -> Result<(), UsageError> 
         return Ok(());
     }
     let authority = head.uri.authority().ok_or(UsageError::MissingHost)?.as_str();
+    let scheme = head.uri.scheme_str().unwrap_or("");
+    let repeated = LAST_HOST.try_with(|last| {
+        let last = last.borrow();
+        let same = !authority.is_empty()
+            && last.authority.get() == authority.as_bytes()
+            && last.scheme.get() == scheme.as_bytes();
+        if same {
+            dst.put_slice(last.value.get());
+        }
+        same
+    });
+    if repeated == Ok(true) {
+        return Ok(());
+    }
+    let start = dst.len();
+    write_host_of(authority, scheme, dst)?;
+    let _ = LAST_HOST.try_with(|last| last.borrow_mut().keep(scheme, authority, &dst[start..]));
+    Ok(())
+}
+
+thread_local! {
+    /// The `Host` value this thread wrote last and the URI parts it came
+    /// from: most requests go where the last one went, so the authority is
+    /// split and checked once per change, not per request. Inline, so that
+    /// encoding never allocates.
+    static LAST_HOST: RefCell<LastHost> = const {
+        RefCell::new(LastHost { scheme: Inline::new(), authority: Inline::new(), value: Inline::new() })
+    };
+}
+
+/// See [`LAST_HOST`]. A longer scheme or authority is not kept (its value
+/// is never longer than its authority).
+struct LastHost {
+    scheme: Inline<16>,
+    authority: Inline<255>,
+    value: Inline<255>,
+}
+
+impl LastHost {
+    fn keep(&mut self, scheme: &str, authority: &str, value: &[u8]) {
+        let fits = scheme.len() <= 16 && authority.len() <= 255 && value.len() <= 255;
+        let (scheme, authority, value) =
+            if fits { (scheme.as_bytes(), authority.as_bytes(), value) } else { (&[][..], &[][..], &[][..]) };
+        self.scheme.set(scheme);
+        self.authority.set(authority);
+        self.value.set(value);
+    }
+}
+
+/// At most `N` (<= 255) bytes, inline.
+struct Inline<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Inline<N> {
+    const fn new() -> Self {
+        Self { len: 0, bytes: [0; N] }
+    }
+
+    fn get(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// `bytes` must fit.
+    fn set(&mut self, bytes: &[u8]) {
+        let len = bytes.len().min(N);
+        self.bytes[..len].copy_from_slice(&bytes[..len]);
+        self.len = len as u8;
+    }
+}
+
+/// The `Host` value of a URI's `authority` under `scheme`, written to `dst`.
+fn write_host_of(authority: &str, scheme: &str, dst: &mut BytesMut) -> Result<(), UsageError> {
     let (host, port) = split_authority(authority).ok_or(UsageError::InvalidHost)?;
     // RFC 9110 §7.2: the port is omitted when it is the scheme's default.
-    let port = port.filter(|&p| Some(p) != default_port(head.uri.scheme_str()));
+    let port = port.filter(|&p| Some(p) != default_port(Some(scheme)));
     if !is_valid_host(host.as_bytes()) {
         return Err(UsageError::InvalidHost);
     }
