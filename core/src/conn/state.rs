@@ -83,18 +83,24 @@ impl Connection {
         std::mem::replace(&mut self.phase, phase)
     }
 
+    /// Hot path, as is `finish_exchange`: the phase is written in place, not
+    /// swapped, so the exchange is not copied in and out once more.
     pub(crate) fn begin(&mut self, exchange: Exchange) {
-        self.set_phase(Phase::Active(exchange));
+        tracing::trace!(from = self.phase.name(), to = "active", "connection phase");
+        self.phase = Phase::Active(exchange);
     }
 
     fn finish_exchange(&mut self) {
-        let Phase::Active(ex) = self.set_phase(Phase::Idle) else { return };
-        self.shared.events.push_back(Event::Finished { id: ex.id });
-        self.last = Some((ex.id, Ok(())));
+        let Phase::Active(ex) = &self.phase else { return };
+        let (id, large_body, close) = (ex.id, ex.large_body, ex.close);
+        tracing::trace!(from = "active", to = "idle", "connection phase");
+        self.phase = Phase::Idle;
+        self.shared.events.push_back(Event::Finished { id });
+        self.last = Some((id, Ok(())));
         self.completed += 1;
-        self.large_bodies = ex.large_body;
+        self.large_bodies = large_body;
         self.shared.timers.clear();
-        if let Some(reason) = ex.close {
+        if let Some(reason) = close {
             self.close_with(reason);
         } else if self.eof {
             self.close_with(CloseReason::PeerClosed);
