@@ -113,7 +113,8 @@ impl Target {
     /// through an `http`/`https` proxy): sent to it in absolute form over
     /// a connection to the proxy itself, no tunnel.
     pub fn is_forwarded(&self) -> bool {
-        self.scheme == Scheme::HTTP && self.proxy.as_ref().is_some_and(|p| p.kind().is_http())
+        // The proxy first: most targets have none (hot path).
+        self.proxy.as_ref().is_some_and(|p| p.kind().is_http()) && self.scheme == Scheme::HTTP
     }
 
     /// `host:port`, brackets around an IPv6 literal, the port always given:
