@@ -182,6 +182,14 @@ impl Exchange {
 
     /// The socket took more bytes: report the head, start the timers that run
     /// from "written".
+    /// Whether `written` bytes out passes a mark [`on_written`](Self::on_written)
+    /// has not seen: most calls pass none, and cost only this.
+    #[inline]
+    pub(crate) fn passes_mark(&self, written: u64) -> bool {
+        (!self.head_sent && written >= self.head_end)
+            || (!self.request_written && self.request_end.is_some_and(|end| written >= end))
+    }
+
     pub(crate) fn on_written(&mut self, shared: &mut Shared, now: Instant) -> Step {
         let written = shared.tx.written();
         if !self.head_sent && written >= self.head_end {

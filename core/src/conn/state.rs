@@ -166,8 +166,20 @@ impl Connection {
         self.apply(step);
     }
 
-    /// Progress of the socket writes (see `poll_transmit`).
+    /// Progress of the socket writes (see `poll_transmit`). Hot path: called
+    /// around every write, it does work only when a mark is passed.
+    #[inline]
     pub(crate) fn on_written(&mut self, now: std::time::Instant) {
+        if let Phase::Active(ex) = &self.phase
+            && ex.passes_mark(self.shared.tx.written())
+        {
+            self.passed_mark(now);
+        }
+    }
+
+    /// Kept out of line, so that `on_written` inlines into the write loop.
+    #[inline(never)]
+    fn passed_mark(&mut self, now: std::time::Instant) {
         if let Phase::Active(ex) = &mut self.phase {
             let step = ex.on_written(&mut self.shared, now);
             self.apply(step);
