@@ -180,26 +180,35 @@ impl Exchange {
         shared.events.push_back(Event::RequestBodyRejected { id: self.id });
     }
 
-    /// The socket took more bytes: report the head, start the timers that run
-    /// from "written".
     /// Whether `written` bytes out passes a mark [`on_written`](Self::on_written)
     /// has not seen: most calls pass none, and cost only this.
     #[inline]
     pub(crate) fn passes_mark(&self, written: u64) -> bool {
-        (!self.head_sent && written >= self.head_end)
-            || (!self.request_written && self.request_end.is_some_and(|end| written >= end))
+        self.passes_head_end(written) || self.passes_request_end(written)
     }
 
+    #[inline]
+    fn passes_head_end(&self, written: u64) -> bool {
+        !self.head_sent && written >= self.head_end
+    }
+
+    #[inline]
+    fn passes_request_end(&self, written: u64) -> bool {
+        !self.request_written && self.request_end.is_some_and(|end| written >= end)
+    }
+
+    /// The socket took more bytes: report the head, start the timers that run
+    /// from "written".
     pub(crate) fn on_written(&mut self, shared: &mut Shared, now: Instant) -> Step {
         let written = shared.tx.written();
-        if !self.head_sent && written >= self.head_end {
+        if self.passes_head_end(written) {
             self.head_sent = true;
             shared.events.push_back(Event::HeadSent { id: self.id });
             if matches!(self.send, Send::Holding { .. }) {
                 shared.timers.start(Timer::ExpectContinue, now, shared.config.expect_continue_timeout);
             }
         }
-        if !self.request_written && self.request_end.is_some_and(|end| written >= end) {
+        if self.passes_request_end(written) {
             self.request_written = true;
             shared.events.push_back(Event::RequestSent { id: self.id });
             if let (Recv::Head(_), Some(timeout)) = (&self.recv, shared.config.response_head_timeout) {
